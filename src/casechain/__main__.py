@@ -1,0 +1,3 @@
+from casechain.cli import main
+
+main()

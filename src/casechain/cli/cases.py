@@ -1,0 +1,201 @@
+"""case register/show/list/assign/events/advance/history."""
+
+from __future__ import annotations
+
+import click
+
+from casechain.cli import cli
+from casechain.cli.output import emit, format_option, output_options, to_json, to_table, write
+
+if_version = click.option("--if-version", "expected_version", type=int, metavar="N", help="refuse (exit 3) unless the case is still at version N, as you last saw it")
+at_option = click.option("--at", metavar="DATETIME", help="when it happened, if not now (ISO-8601, Pakistan time unless an offset is given)")
+
+
+@cli.group()
+def case():
+    """Cases: register FIRs, assign IOs, move cases, read them."""
+
+
+@case.command("register")
+@click.option("--station", required=True, metavar="CODE")
+@click.option("--fir-no", required=True, type=int, metavar="N")
+@click.option("--year", required=True, type=int, metavar="Y")
+@click.option("--sections", required=True, metavar="LIST", help="PPC sections, comma-separated: 302,34")
+@click.option("--occurred-at", required=True, metavar="DATETIME")
+@click.option("--reported-at", required=True, metavar="DATETIME")
+@click.option("--complainant", required=True, metavar="NAME")
+@click.option("--accused", multiple=True, metavar="NAME", help="repeat for each accused")
+@click.option("--flag", "flags", multiple=True, metavar="FLAG", help="sgbv, juvenile, terrorism, ... (repeatable)")
+@click.option("--sop", metavar="NAME", help="SOP to follow (default: default)")
+@click.pass_obj
+def register(obj, station, fir_no, year, sections, occurred_at, reported_at, complainant, accused, flags, sop):
+    """Register an FIR (s.154 CrPC); prints the case reference.
+
+    \b
+    Example:
+      casechain --as SHO-1 case register --station CLN --fir-no 123 --year 2024 \\
+        --sections 302,34 --occurred-at 2024-03-01T22:15 --reported-at 2024-03-02T01:10 \\
+        --complainant "Muhammad Aslam" --accused "Bilal" --accused "Unknown (2)"
+    """
+    from casechain.services import cases
+
+    r = obj.run(cases.register, obj.actor, station, fir_no, year, sections, occurred_at, reported_at, complainant, accused, flags, sop)
+    click.echo(r["ref"])
+
+
+def _show_table(view: dict) -> str:
+    from casechain.domain.timeutil import local_text, parse_when
+
+    when = lambda v: local_text(parse_when(v)) if v else ""  # noqa: E731
+    head = [
+        f"Case {view['ref']}  ({view['sop']})",
+        f"  state:        {view['state']}" + (f"  (report: {view['report']}, round {view['round']})" if view["report"] else ""),
+        f"  FIR:          {view['fir_no']}/{view['year']}, station {view['station']}, district {view['district']}",
+        f"  sections:     {', '.join(view['sections'])}" + (f"   flags: {', '.join(view['flags'])}" if view["flags"] else ""),
+        f"  complainant:  {view['complainant']}",
+        f"  occurred:     {when(view['occurred_at'])};  reported: {when(view['reported_at'])}",
+        f"  IO:           {view['io'] or '(not assigned)'}",
+        f"  version:      {view['version']}  head {view['head_hash'][:16]}",
+    ]
+    parts = ["\n".join(head), ""]
+    parts.append(to_table(view["checklist"], ["item", "status", "evidence", "text"], title="Checklist"))
+    if view["deficiencies"]:
+        parts.append(to_table(view["deficiencies"], ["id", "round", "code", "status", "detail", "response"], title="Deficiencies"))
+    if view["custody"]:
+        parts.append(to_table(view["custody"], ["accused", "status"], title="Accused"))
+    return "\n".join(parts)
+
+
+@case.command("show")
+@click.argument("ref")
+@format_option("table", "json")
+@click.pass_obj
+def show(obj, ref, fmt):
+    """Show a case: state, checklist, deficiencies, accused.
+
+    \b
+    Example:
+      casechain case show CLN/123/2024 --format json
+    """
+    from casechain.services import cases
+
+    view = obj.run(cases.show, ref, readonly=True)
+    write(to_json(view) if fmt == "json" else _show_table(view))
+
+
+@case.command("list")
+@click.option("--state")
+@click.option("--station", metavar="CODE")
+@click.option("--district")
+@click.option("--io", metavar="BADGE")
+@click.option("--limit", type=int)
+@output_options
+@click.pass_obj
+def list_(obj, state, station, district, io, limit, fmt, output, force):
+    """List cases, filtered.
+
+    \b
+    Example:
+      casechain case list --state under_scrutiny --district Lahore
+    """
+    from casechain.services import cases
+
+    rows = obj.run(cases.list_cases, state, station, district, io, limit, readonly=True)
+    emit(rows, fmt, ["ref", "state", "station", "io", "sections", "reported_at", "round", "version"], title="Cases", output=output, force=force)
+
+
+@case.command("assign")
+@click.argument("ref")
+@click.option("--io", "io_badge", required=True, metavar="BADGE")
+@at_option
+@if_version
+@click.pass_obj
+def assign(obj, ref, io_badge, at, expected_version):
+    """Make an IO responsible for the investigation (SHO or supervisor).
+
+    \b
+    Example:
+      casechain --as SHO-1 case assign CLN/123/2024 --io IO-101
+    """
+    from casechain.services import cases
+
+    r = obj.run(cases.assign, obj.actor, ref, io_badge, at, expected_version)
+    click.echo(f"{r['ref']}: IO {r['io']} assigned (version {r['version']})")
+
+
+@case.command("events")
+@click.argument("ref")
+@format_option("table", "json")
+@click.option("--all", "show_all", is_flag=True, help="also list moves that are not possible from this state")
+@click.pass_obj
+def events(obj, ref, fmt, show_all):
+    """Which moves the acting officer may make now, and why the others are blocked.
+
+    \b
+    Example:
+      casechain --as IO-101 case events CLN/123/2024
+    """
+    from casechain.services import cases
+
+    view = obj.run(cases.events, obj.actor, ref, readonly=True)
+    if fmt == "json":
+        write(to_json(view))
+        return
+    rows = []
+    for e in view["events"]:
+        here = not any(" cannot be applied to a case in state " in b for b in e["blocked_by"])
+        if here or show_all:
+            name = e["event"] + (f" --outcome {e['outcome']}" if e["outcome"] else "")
+            rows.append({"event": name, "to": e["to"], "allowed": e["allowed"], "why not": "\n".join(e["blocked_by"])})
+    title = f"{view['ref']} is {view['state']}: moves for {view['actor']} ({view['role']})"
+    write(to_table(rows, ["event", "to", "allowed", "why not"], title=title) if rows else f"{title}: none (the case is closed)")
+
+
+@case.command("advance")
+@click.argument("ref")
+@click.argument("event")
+@click.option("--outcome", help="for events with several outcomes, e.g. record_verdict --outcome convicted")
+@click.option("--note", metavar="TEXT")
+@at_option
+@click.option("--override", metavar="REASON", help="supervisor: go ahead despite unmet checklist items or open deficiencies (recorded)")
+@if_version
+@click.pass_obj
+def advance(obj, ref, event, outcome, note, at, override, expected_version):
+    """Move a case by an SOP event, if the rules allow it.
+
+    \b
+    Example:
+      casechain --as IO-101 case advance CLN/123/2024 submit_challan
+      casechain --as PP-7 case advance CLN/123/2024 record_verdict --outcome convicted
+    """
+    from casechain.services import cases
+
+    r = obj.run(cases.advance, obj.actor, ref, event, note, at, override, outcome, expected_version)
+    waived = f"; waived by override: {', '.join(r['waived'])}" if r["waived"] else ""
+    click.echo(f"{r['ref']}: {r['from']} -> {r['to']} by {r['event']} (version {r['version']}){waived}")
+
+
+@case.command("history")
+@click.argument("ref")
+@output_options
+@click.pass_obj
+def history(obj, ref, fmt, output, force):
+    """The audit trail of a case, oldest first.
+
+    \b
+    Example:
+      casechain case history CLN/123/2024 --format json
+    """
+    from casechain.services import cases
+
+    rows = obj.run(cases.history, ref, readonly=True)
+    if fmt == "table":
+        from casechain.domain.timeutil import local_text, parse_when
+
+        for r in rows:
+            r["when"] = local_text(parse_when(r["occurred_at"]))
+            r["what"] = " ".join(f"{k}={v}" for k, v in r["payload"].items() if k not in ("ref",)) if r["action"] != "register" else "FIR registered"
+            r["hash"] = r["hash"][:12]
+        emit(rows, fmt, ["seq", "when", "action", "actor", "what", "hash"], title=f"History of {ref}", output=output, force=force)
+    else:
+        emit(rows, fmt, ["ref", "seq", "action", "actor", "occurred_at", "recorded_at", "payload", "hash"], output=output, force=force)

@@ -1,0 +1,49 @@
+"""Time: stored in UTC, computed and shown in Pakistan Standard Time.
+
+Every timestamp handled by casechain is timezone-aware. A date-time typed by a
+user without an offset is read as Asia/Karachi time, because that is the clock
+on the station wall.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from casechain.domain.errors import BadInput
+
+LOCAL = ZoneInfo("Asia/Karachi")
+UTC = timezone.utc
+
+
+def parse_when(text: str, what: str = "date-time") -> datetime:
+    """ISO-8601 text -> aware UTC datetime; a bare date means local midnight."""
+    raw = (text or "").strip()
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(
+            f"bad {what} {text!r}: use ISO-8601, e.g. 2024-03-01T14:30 (Pakistan time) or 2024-03-01T09:30Z"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=LOCAL)
+    return value.astimezone(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Aware UTC from a stored value (databases may hand back naive UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def iso_utc(value: datetime) -> str:
+    """Canonical text of an instant, used in the audit chain and JSON output."""
+    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def local_text(value: datetime | None) -> str:
+    """How a person reads an instant: Pakistan time, to the minute."""
+    if value is None:
+        return ""
+    return as_utc(value).astimezone(LOCAL).strftime("%Y-%m-%d %H:%M PKT")

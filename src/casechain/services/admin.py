@@ -1,0 +1,122 @@
+"""Admin actions: create the database, load SOPs, add stations and officers."""
+
+from __future__ import annotations
+
+from casechain.domain.errors import BadInput, Refused
+from casechain.domain.roles import POLICE_ROLES, ROLE_NAMES, Role
+from casechain.domain.timeutil import as_utc
+from casechain.services.common import actor_of, digest_text, need_text, require_role
+from casechain.services.reference import district_row
+from casechain.sops import shipped_sop_files, load_sop_file
+from casechain.storage.db import create_schema
+from casechain.storage.tables import Officer, SopRecord, Station
+from casechain.storage.uow import UnitOfWork
+
+BADGE_MAX = 32
+
+
+def init(uow: UnitOfWork, admin_badge: str | None = None, admin_name: str | None = None) -> dict:
+    """Create or upgrade the schema, load shipped SOPs, create the first admin. Idempotent."""
+    create_schema(uow.engine)
+    loaded = []
+    for path in shipped_sop_files():
+        sop = load_sop_file(path)
+        body = sop.model_dump_json(by_alias=True)
+        digest = digest_text(body)
+        row = uow.session.get(SopRecord, (sop.name, sop.version))
+        if row is None:
+            uow.session.add(SopRecord(name=sop.name, version=sop.version, digest=digest, body=body, loaded_at=as_utc(uow.now())))
+            loaded.append(sop.key)
+        elif row.digest != digest:
+            raise BadInput(
+                f"{path.name}: SOP {sop.key} differs from the version already in the database; "
+                "raise 'version' in the file so that existing cases keep the rules they were registered under"
+            )
+    if admin_badge:
+        need_text(admin_name, "--name")
+        existing = uow.officer(admin_badge)
+        if existing is None:
+            uow.session.add(Officer(badge=_badge(admin_badge), name=admin_name.strip(), role="admin", district=""))
+        elif existing.role != "admin":
+            raise BadInput(f"officer {admin_badge} already exists with role {existing.role}")
+    uow.commit()
+    return {"sops_loaded": loaded, "admins": _admins(uow)}
+
+
+def _admins(uow: UnitOfWork) -> list[str]:
+    from sqlmodel import select
+
+    return list(uow.session.exec(select(Officer.badge).where(Officer.role == "admin")).all())
+
+
+def _badge(badge: str) -> str:
+    badge = (badge or "").strip()
+    if not badge or len(badge) > BADGE_MAX or not all(ch.isalnum() or ch in "-_." for ch in badge):
+        raise BadInput(f"bad badge number {badge!r}: letters, digits, '-', '_' or '.', at most {BADGE_MAX}")
+    return badge
+
+
+def add_station(uow: UnitOfWork, actor_badge: str, code: str, name: str, district: str) -> dict:
+    actor = actor_of(uow, actor_badge)
+    require_role(actor, Role.ADMIN, doing="add stations")
+    code = (code or "").strip().upper()
+    if not code or len(code) > 16 or not all(ch.isalnum() or ch == "-" for ch in code):
+        raise BadInput(f"bad station code {code!r}: letters, digits and '-', at most 16 (e.g. CLN)")
+    row = district_row(district)
+    if uow.station(code) is not None:
+        raise BadInput(f"station {code} already exists")
+    uow.session.add(Station(code=code, name=need_text(name, "--name"), district=row["district"], province=row["province"]))
+    uow.commit()
+    return {"code": code, "district": row["district"], "province": row["province"]}
+
+
+def add_officer(
+    uow: UnitOfWork, actor_badge: str, badge: str, name: str, role: str, district: str, station: str | None
+) -> dict:
+    actor = actor_of(uow, actor_badge)
+    require_role(actor, Role.ADMIN, doing="add officers")
+    badge = _badge(badge)
+    if role not in ROLE_NAMES:
+        raise BadInput(f"unknown role {role!r}: use one of {', '.join(ROLE_NAMES)}")
+    role_ = Role(role)
+    if uow.officer(badge) is not None:
+        raise BadInput(f"officer {badge} already exists")
+    district_name = district_row(district)["district"] if role_ is not Role.ADMIN or district else ""
+    station_code = None
+    if role_ in POLICE_ROLES:
+        if not station:
+            raise BadInput(f"a {role} belongs to a police station: give --station CODE")
+        st = uow.station(station)
+        if st is None:
+            raise BadInput(f"unknown station {station!r}: add it first (station add)")
+        if st.district != district_name:
+            raise BadInput(f"station {st.code} is in {st.district}, not {district_name}")
+        station_code = st.code
+    elif station:
+        raise Refused(f"a {role} works for a district, not a station: leave out --station")
+    uow.session.add(Officer(badge=badge, name=need_text(name, "--name"), role=role, district=district_name, station=station_code))
+    uow.commit()
+    return {"badge": badge, "role": role, "district": district_name, "station": station_code}
+
+
+def list_officers(uow: UnitOfWork, role: str | None = None, district: str | None = None) -> list[dict]:
+    from sqlmodel import select
+
+    q = select(Officer).order_by(Officer.badge)
+    if role:
+        q = q.where(Officer.role == role)
+    if district:
+        q = q.where(Officer.district == district_row(district)["district"])
+    return [
+        {"badge": o.badge, "name": o.name, "role": o.role, "district": o.district, "station": o.station, "active": o.active}
+        for o in uow.session.exec(q).all()
+    ]
+
+
+def list_stations(uow: UnitOfWork) -> list[dict]:
+    from sqlmodel import select
+
+    return [
+        {"code": s.code, "name": s.name, "district": s.district, "province": s.province}
+        for s in uow.session.exec(select(Station).order_by(Station.code)).all()
+    ]

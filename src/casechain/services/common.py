@@ -1,0 +1,184 @@
+"""What every action needs: the clock, the actor, the case, its SOP, the audit append."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from datetime import datetime
+
+from casechain.domain.audit import GENESIS, EventRecord, canonical, link_hash
+from casechain.domain.errors import BadInput, Refused
+from casechain.domain.roles import Actor, Role
+from casechain.domain.sop import CaseFacts, Sop
+from casechain.domain.timeutil import UTC, as_utc, iso_utc, parse_when
+from casechain.storage.tables import AuditEvent, Case, ChecklistEntry, Deficiency
+from casechain.storage.uow import UnitOfWork
+
+REF_RE = re.compile(r"^([A-Za-z0-9-]{1,16})/(\d{1,7})/(\d{4})$")
+
+
+def system_now() -> datetime:
+    """Now, or the fixed instant in CASECHAIN_NOW (training drills, demos, tests)."""
+    fixed = os.environ.get("CASECHAIN_NOW")
+    if fixed:
+        return parse_when(fixed, "CASECHAIN_NOW")
+    return datetime.now(UTC)
+
+
+def make_ref(station: str, fir_no: int, year: int) -> str:
+    return f"{station.upper()}/{fir_no}/{year}"
+
+
+def need_text(value: str | None, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise BadInput(f"{what} must not be empty")
+    if len(value) > 2000:
+        raise BadInput(f"{what} is longer than 2000 characters; shorten it or point to a document")
+    if any(ord(ch) < 32 and ch not in "\t" for ch in value):
+        raise BadInput(f"{what} contains control characters; remove them")
+    return value
+
+
+# -- the actor ---------------------------------------------------------------
+def actor_of(uow: UnitOfWork, badge: str | None) -> Actor:
+    if not badge:
+        raise BadInput("this command changes data: say who you are with --as BADGE (or CASECHAIN_USER)")
+    row = uow.officer(badge)
+    if row is None:
+        raise BadInput(f"unknown officer {badge!r}: check the badge number (officer list)")
+    if not row.active:
+        raise Refused(f"officer {badge} is deactivated")
+    return Actor(row.badge, row.name, Role(row.role), row.district, row.station)
+
+
+def require_role(actor: Actor, *roles: Role, doing: str) -> None:
+    if actor.role not in roles:
+        allowed = ", ".join(r.value for r in roles)
+        raise Refused(f"role {actor.role.value} may not {doing} (allowed: {allowed})")
+
+
+# -- the case and its SOP ---------------------------------------------------
+def case_of(uow: UnitOfWork, ref: str) -> Case:
+    ref = (ref or "").strip()
+    m = REF_RE.match(ref)
+    if not m:
+        raise BadInput(f"bad case reference {ref!r}: use STATION/FIR-NO/YEAR, e.g. CLN/123/2024")
+    case = uow.case(make_ref(m.group(1), int(m.group(2)), int(m.group(3))))
+    if case is None:
+        raise BadInput(f"unknown case {ref!r}: check the reference (case list)")
+    return case
+
+
+_SOPS: dict[tuple[str, int, str], Sop] = {}
+
+
+def sop_of(uow: UnitOfWork, name: str, version: int | None = None) -> Sop:
+    """The SOP version as stored at init (cached per process)."""
+    row = uow.sop_record(name, version)
+    if row is None:
+        what = f"{name}@{version}" if version else name
+        raise BadInput(f"unknown SOP {what!r}: see sop list, or run casechain init to load shipped SOPs")
+    key = (row.name, row.version, row.digest)
+    if key not in _SOPS:
+        _SOPS[key] = Sop.model_validate_json(row.body)
+    return _SOPS[key]
+
+
+def case_sop(uow: UnitOfWork, case: Case) -> Sop:
+    return sop_of(uow, case.sop_name, case.sop_version)
+
+
+def split_list(text: str | None) -> tuple[str, ...]:
+    return tuple(p for p in (text or "").split(",") if p)
+
+
+def facts_of(uow: UnitOfWork, case: Case) -> CaseFacts:
+    from sqlmodel import func, select
+
+    ticks = uow.session.exec(select(ChecklistEntry).where(ChecklistEntry.case_id == case.id)).all()
+    counts = dict(
+        uow.session.exec(
+            select(Deficiency.status, func.count())
+            .where(Deficiency.case_id == case.id, Deficiency.status != "resolved")
+            .group_by(Deficiency.status)
+        ).all()
+    )
+    return CaseFacts(
+        state=case.state,
+        station=case.station,
+        district=case.district,
+        io=case.io,
+        sections=split_list(case.sections),
+        flags=frozenset(split_list(case.flags)),
+        report=case.report,
+        checklist={t.item: t.status for t in ticks},
+        open_deficiencies=sum(counts.values()),
+        unanswered_deficiencies=counts.get("open", 0),
+    )
+
+
+def when_of(uow: UnitOfWork, case: Case | None, at: str | None) -> datetime:
+    """When the action happened: ``--at`` or now; never in the future, never before the FIR."""
+    now = uow.now()
+    if not at:
+        return now
+    value = parse_when(at, "--at")
+    if value > now:
+        raise BadInput(f"--at {at} lies in the future; give the time it actually happened")
+    if case is not None and value < as_utc(case.reported_at):
+        raise BadInput(f"--at {at} is before the FIR of {case.ref} was reported; check the date")
+    return value
+
+
+# -- the audit append ---------------------------------------------------------
+def record(
+    uow: UnitOfWork,
+    case: Case,
+    action: str,
+    actor: str,
+    occurred_at: datetime,
+    payload: dict,
+    changes: dict | None = None,
+    expected_version: int | None = None,
+) -> AuditEvent:
+    """Append one audit event and update the case row in the same transaction.
+
+    ``expected_version`` is the version the user last saw (``--if-version``);
+    without it, the version read at the start of this action.
+    """
+    read_version = case.version
+    if expected_version is not None and expected_version != read_version:
+        from casechain.domain.errors import Conflict
+
+        raise Conflict(f"case {case.ref} is at version {read_version}, not {expected_version}: someone changed it; look again")
+    recorded_at = uow.now()
+    seq = read_version + 1
+    rec = EventRecord(case.ref, seq, action, actor, iso_utc(occurred_at), iso_utc(recorded_at), payload)
+    prev = case.head_hash or GENESIS
+    digest = link_hash(prev, rec)
+    event = AuditEvent(
+        case_id=case.id,
+        seq=seq,
+        action=action,
+        actor=actor,
+        occurred_at=as_utc(occurred_at),
+        recorded_at=as_utc(recorded_at),
+        payload=canonical(payload).decode("utf-8"),
+        prev_hash=prev,
+        hash=digest,
+    )
+    uow.session.add(event)
+    uow.bump_case(case, read_version, {**(changes or {}), "version": seq, "head_hash": digest})
+    uow.session.flush()
+    return event
+
+
+def digest_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False)

@@ -1,0 +1,1 @@
+"""Persistence: sqlmodel tables, engine set-up, the unit of work."""

@@ -1,0 +1,76 @@
+"""Engine set-up: which database, and how to talk to it.
+
+Default: an SQLite file in the user's data directory (platformdirs), in WAL
+mode so readers never block the writer. ``--db``/``CASECHAIN_DB`` takes any
+SQLAlchemy URL (``postgresql+psycopg://user@127.0.0.1/db``) or a file path.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+from casechain.domain.errors import BadInput
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("casechain", appauthor=False)) / "casechain.db"
+
+
+def resolve_url(db: str | None) -> str:
+    """A URL from --db / CASECHAIN_DB / the default; a plain path means SQLite."""
+    db = db or os.environ.get("CASECHAIN_DB") or str(default_db_path())
+    if "://" not in db:
+        path = Path(db).expanduser()
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
+    try:
+        make_url(db)
+    except ArgumentError:
+        raise BadInput(f"bad database URL {db!r}: use sqlite:///path.db or postgresql+psycopg://user@host/db") from None
+    return db
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")  # an action reported done survives power loss
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        # isolation_level=None + explicit BEGIN IMMEDIATE (see uow) gives one
+        # writer at a time without the deferred-upgrade deadlock of pysqlite.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+
+        @event.listens_for(engine, "connect")
+        def _no_autobegin(dbapi_conn, _record):
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            # Writers take the lock up front; read-only units of work do not block them.
+            readonly = conn.get_execution_options().get("casechain_readonly")
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def create_schema(engine: Engine) -> None:
+    from sqlmodel import SQLModel
+
+    from casechain.storage import tables  # noqa: F401  (registers the tables)
+
+    SQLModel.metadata.create_all(engine)

@@ -1,0 +1,92 @@
+"""The unit of work: one user action, one transaction.
+
+``with UnitOfWork(engine) as uow:`` opens a session; leaving the block rolls
+back whatever was not committed, so a refused or failed action leaves the
+database as it was. Services call ``uow.commit()`` once, at the end.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from sqlalchemy import func, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, select
+
+from casechain.domain.errors import Conflict
+from casechain.storage.tables import AuditEvent, Case, Officer, SopRecord, Station
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine, now: Callable[[], datetime], readonly: bool = False):
+        self.engine = engine
+        self.now = now
+        self.readonly = readonly
+        self.session: Session | None = None
+
+    def __enter__(self) -> "UnitOfWork":
+        bind = self.engine.execution_options(casechain_readonly=True) if self.readonly else self.engine
+        self.session = Session(bind=bind, expire_on_commit=False, autoflush=False)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except IntegrityError as err:
+            self.session.rollback()
+            raise Conflict(f"the record changed while you were working on it; run the command again ({_first_line(err)})") from None
+
+    # -- look-ups (None when missing; services word the error) -------------
+    def station(self, code: str) -> Station | None:
+        return self.session.get(Station, code.upper())
+
+    def officer(self, badge: str) -> Officer | None:
+        return self.session.get(Officer, badge)
+
+    def case(self, ref: str) -> Case | None:
+        return self.session.exec(select(Case).where(Case.ref == ref)).first()
+
+    def sop_record(self, name: str, version: int | None = None) -> SopRecord | None:
+        q = select(SopRecord).where(SopRecord.name == name)
+        if version is not None:
+            q = q.where(SopRecord.version == version)
+        return self.session.exec(q.order_by(SopRecord.version.desc())).first()
+
+    def events(self, case_id: int) -> list[AuditEvent]:
+        q = select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)
+        return list(self.session.exec(q).all())
+
+    def count(self, table) -> int:
+        return self.session.exec(select(func.count()).select_from(table)).one()
+
+    # -- the one guarded write of a case -----------------------------------
+    def bump_case(self, case: Case, expected_version: int, values: dict) -> None:
+        """Update the case row only if nobody else did since we read it."""
+        result = self.session.exec(
+            update(Case)
+            .where(Case.id == case.id, Case.version == expected_version)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"case {case.ref} changed since it was read (version {expected_version}); run the command again")
+        for key, value in values.items():  # keep the loaded row in step, without a second UPDATE
+            set_committed_value(case, key, value)
+
+
+def _first_line(err: Exception) -> str:
+    return str(getattr(err, "orig", err)).splitlines()[0][:120]
+
+
+def is_locked(err: OperationalError) -> bool:
+    text = str(getattr(err, "orig", err)).lower()
+    return "locked" in text or "busy" in text or "could not serialize" in text or "deadlock" in text
