@@ -36,6 +36,8 @@ def pg_database():
     """URL of a fresh PostgreSQL database for this test session (dropped afterwards)."""
     server = _pg_server_url()
     if server is None:
+        if os.environ.get("CASECHAIN_REQUIRE_PG"):
+            pytest.fail(f"CASECHAIN_REQUIRE_PG is set but {PG_ENV} is not")
         pytest.skip(f"{PG_ENV} not set: PostgreSQL tests skipped")
     name = f"casechain_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")

@@ -76,14 +76,17 @@ _SOPS: dict[tuple[str, int, str], Sop] = {}
 
 
 def sop_of(uow: UnitOfWork, name: str, version: int | None = None) -> Sop:
-    """The SOP version as stored at init (cached per process)."""
-    row = uow.sop_record(name, version)
-    if row is None:
+    """The SOP version as stored at init (parsed once per process).
+
+    Only the digest is read on a cache hit: a stored SOP version never changes
+    (init refuses that), and the digest tells two databases' versions apart.
+    """
+    key = uow.sop_key(name, version)
+    if key is None:
         what = f"{name}@{version}" if version else name
         raise BadInput(f"unknown SOP {what!r}: see sop list, or run casechain init to load shipped SOPs")
-    key = (row.name, row.version, row.digest)
     if key not in _SOPS:
-        _SOPS[key] = Sop.model_validate_json(row.body)
+        _SOPS[key] = Sop.model_validate_json(uow.sop_record(key[0], key[1]).body)
     return _SOPS[key]
 
 

@@ -38,21 +38,23 @@ def resolve_url(db: str | None) -> str:
     return db
 
 
-def _sqlite_pragmas(dbapi_conn, _record):
+def _sqlite_pragmas(dbapi_conn, durable: bool):
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=FULL")  # an action reported done survives power loss
+    # FULL: an action reported done survives a power cut. Bulk builds of
+    # throw-away data (the demo) may trade that for speed.
+    cur.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, durable: bool = True) -> Engine:
     if url.startswith("sqlite"):
         # isolation_level=None + explicit BEGIN IMMEDIATE (see uow) gives one
         # writer at a time without the deferred-upgrade deadlock of pysqlite.
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", lambda conn, _rec: _sqlite_pragmas(conn, durable))
 
         @event.listens_for(engine, "connect")
         def _no_autobegin(dbapi_conn, _record):

@@ -61,6 +61,14 @@ class UnitOfWork:
             q = q.where(SopRecord.version == version)
         return self.session.exec(q.order_by(SopRecord.version.desc())).first()
 
+    def sop_key(self, name: str, version: int | None = None) -> tuple[str, int, str] | None:
+        """(name, version, digest) of the newest (or the given) stored version."""
+        q = select(SopRecord.name, SopRecord.version, SopRecord.digest).where(SopRecord.name == name)
+        if version is not None:
+            q = q.where(SopRecord.version == version)
+        row = self.session.exec(q.order_by(SopRecord.version.desc()).limit(1)).first()
+        return tuple(row) if row else None
+
     def events(self, case_id: int) -> list[AuditEvent]:
         q = select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)
         return list(self.session.exec(q).all())
