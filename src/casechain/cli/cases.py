@@ -13,7 +13,13 @@ at_option = click.option("--at", metavar="DATETIME", help="when it happened, if 
 
 @cli.group()
 def case():
-    """Cases: register FIRs, assign IOs, move cases, read them."""
+    """Cases: register FIRs, assign IOs, move cases, read them.
+
+    \b
+    Example:
+      casechain case show CLN/123/2024
+      casechain --as IO-101 case advance CLN/123/2024 submit_challan
+    """
 
 
 @case.command("register")
@@ -101,6 +107,10 @@ def list_(obj, state, station, district, io, limit, fmt, output, force):
     from casechain.services import cases
 
     rows = obj.run(cases.list_cases, state, station, district, io, limit, readonly=True)
+    if fmt == "table":
+        from casechain.domain.timeutil import local_text, parse_when
+
+        rows = [{**r, "reported_at": local_text(parse_when(r["reported_at"]))} for r in rows]
     emit(rows, fmt, ["ref", "state", "station", "io", "sections", "reported_at", "round", "version"], title="Cases", output=output, force=force)
 
 

@@ -22,7 +22,9 @@ def init(uow: UnitOfWork, admin_badge: str | None = None, admin_name: str | None
     for path in shipped_sop_files():
         sop = load_sop_file(path)
         body = sop.model_dump_json(by_alias=True)
-        digest = digest_text(body)
+        # The digest covers the file as written, so a casechain upgrade that adds
+        # a model field (with a default) does not make a stored SOP look changed.
+        digest = digest_text(path.read_text(encoding="utf-8"))
         row = uow.session.get(SopRecord, (sop.name, sop.version))
         if row is None:
             uow.session.add(SopRecord(name=sop.name, version=sop.version, digest=digest, body=body, loaded_at=as_utc(uow.now())))
