@@ -30,7 +30,13 @@ def init(obj, admin_badge, admin_name):
 
 @cli.group()
 def station():
-    """Police stations."""
+    """Police stations.
+
+    \b
+    Example:
+      casechain --as ADM-1 station add CLN --name "PS Civil Lines" --district Lahore
+      casechain station list
+    """
 
 
 @station.command("add")
@@ -68,7 +74,13 @@ def station_list(obj, fmt, output, force):
 
 @cli.group()
 def officer():
-    """Officers and their roles."""
+    """Officers and their roles.
+
+    \b
+    Example:
+      casechain --as ADM-1 officer add PP-7 --name "ADPP Sana" --role prosecutor --district Lahore
+      casechain officer list --role io
+    """
 
 
 @officer.command("add")

@@ -9,7 +9,13 @@ from casechain.cli import cli
 
 @cli.group()
 def audit():
-    """The hash-chained audit trail."""
+    """The hash-chained audit trail.
+
+    \b
+    Example:
+      casechain audit verify
+      casechain audit verify CLN/123/2024
+    """
 
 
 @audit.command("verify")

@@ -11,7 +11,13 @@ from casechain.cli.output import emit, output_options
 
 @cli.group()
 def checklist():
-    """The SOP checklist of a case: items ticked with evidence references."""
+    """The SOP checklist of a case: items ticked with evidence references.
+
+    \b
+    Example:
+      casechain checklist show CLN/123/2024
+      casechain --as IO-101 checklist tick CLN/123/2024 site_plan --evidence "SP-17"
+    """
 
 
 @checklist.command("show")

@@ -11,7 +11,13 @@ from casechain.cli.output import emit, output_options
 
 @cli.group()
 def deficiency():
-    """Defects the prosecutor finds at scrutiny, and the IO's answers."""
+    """Defects the prosecutor finds at scrutiny, and the IO's answers.
+
+    \b
+    Example:
+      casechain --as PP-7 deficiency flag CLN/123/2024 --code PMR_MISSING
+      casechain --as PP-7 deficiency list --open
+    """
 
 
 @deficiency.command("flag")

@@ -32,6 +32,11 @@ def run_guarded(fn):
         sys.exit(err.exit_code)
     except click.exceptions.Exit:
         raise
+    except click.UsageError as err:  # one line, like every other error (CLI.md exit 2)
+        hint = f" (see {err.ctx.command_path} --help)" if err.ctx else ""
+        message = " ".join(err.format_message().split())
+        click.echo(f"error: {message}{hint}", err=True)
+        sys.exit(err.exit_code)
     except click.ClickException:
         raise
     except Exception as err:  # database driver errors arrive as many classes

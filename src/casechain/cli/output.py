@@ -94,6 +94,8 @@ def emit(rows, fmt: str, columns: list[str] | None = None, title: str | None = N
     if fmt == "json":
         write(to_json(rows), output, force)
     elif fmt == "csv":
-        write(to_csv(rows if isinstance(rows, list) else [rows], columns), output, force)
+        rows = rows if isinstance(rows, list) else [rows]
+        # CSV has the same columns as JSON (CLI.md); `columns` picks the table's
+        write(to_csv(rows, list(rows[0]) if rows else columns), output, force)
     else:
         write(to_table(rows if isinstance(rows, list) else [rows], columns, title), output, force)

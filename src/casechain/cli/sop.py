@@ -10,7 +10,14 @@ from casechain.cli.output import emit, format_option, output_options, to_json, t
 
 @cli.group()
 def sop():
-    """SOPs: the agreed procedure each case follows."""
+    """SOPs: the agreed procedure each case follows.
+
+    \b
+    Example:
+      casechain sop list
+      casechain sop show default
+      casechain sop validate sops/default.yaml
+    """
 
 
 @sop.command("list")

@@ -96,7 +96,7 @@ def respond(uow: UnitOfWork, actor_badge: str, ref: str, dif_id, note: str, evid
     if row.status == "resolved":
         raise Refused(f"deficiency {row.id} is already resolved")
     if case.state not in sop.checklist_open_in:
-        raise Refused(f"the file of {case.ref} is with the {case.state.replace('_', ' ')}; respond once it is returned")
+        raise Refused(f"{case.ref} is {case.state}: deficiencies are answered once the file is returned to the police")
     note = need_text(note, "--note")
     evidence = need_text(evidence, "--evidence") if evidence else None
     occurred = when_of(uow, case, at)
