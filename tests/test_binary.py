@@ -44,7 +44,7 @@ def sh(tmp_path):
 def test_installed_binary_end_to_end(sh):
     assert not sh.db.exists()
     r = sh("init", "--admin", "ADM-1", "--name", "System Admin")
-    assert r.stdout == "database ready; SOPs loaded: default@1; admins: ADM-1\n"
+    assert r.stdout == "database ready; SOPs loaded: balochistan@1, default@1, khyber_pakhtunkhwa@1, punjab@1, sindh@1; admins: ADM-1\n"
     assert sh.db.exists(), "a plain path in CASECHAIN_DB is an SQLite file"
 
     r = sh("--as", "ADM-1", "station", "add", "CLN", "--name", "PS Civil Lines", "--district", "Lahore")
@@ -66,7 +66,7 @@ def test_installed_binary_end_to_end(sh):
     assert r.stderr.startswith("error: unknown event 'fly'") and len(r.stderr.splitlines()) == 1
 
     view = json.loads(sh("case", "show", REF, "--format", "json").stdout)
-    assert (view["ref"], view["state"], view["sop"], view["station"], view["district"]) == (REF, "fir_registered", "default@1", "CLN", "Lahore")
+    assert (view["ref"], view["state"], view["sop"], view["station"], view["district"]) == (REF, "fir_registered", "punjab@1", "CLN", "Lahore")
     assert view["io"] is None and view["sections"] == ["302", "34"]
     assert view["reported_at"] == "2024-03-01T20:10:00.000000Z"  # 01:10 PKT is 20:10 UTC the day before
     assert {c["item"] for c in view["checklist"]} >= {"fir_copy", "post_mortem", "case_diary"}

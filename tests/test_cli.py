@@ -79,7 +79,7 @@ def assert_csv_matches_json(url, *args, actor=None):
 
 def setup_via_cli(url: str) -> None:
     r = run(url, "init", "--admin", "ADM-1", "--name", "System Admin")
-    assert r.stdout == "database ready; SOPs loaded: default@1; admins: ADM-1\n"
+    assert r.stdout == "database ready; SOPs loaded: balochistan@1, default@1, khyber_pakhtunkhwa@1, punjab@1, sindh@1; admins: ADM-1\n"
     assert run(url, "station", "add", "CLN", "--name", "PS Civil Lines", "--district", "Lahore", actor="ADM-1").stdout == "station CLN added (Lahore, Punjab)\n"
     assert (
         run(url, "station", "add", "khi", "--name", "PS Artillery Maidan", "--district", "karachi south", actor="ADM-1").stdout
@@ -161,7 +161,7 @@ def test_case_flow_fir_to_conviction(db_url):
         assert key in view, key
     assert view["ref"] == REF
     assert view["state"] == "fir_registered"
-    assert view["sop"] == "default@1"
+    assert view["sop"] == "punjab@1"  # CLN is in Lahore: Punjab's SOP
     assert (view["station"], view["district"], view["io"]) == ("CLN", "Lahore", None)
     assert view["sections"] == ["302", "34"]
     assert view["flags"] == []
@@ -179,7 +179,7 @@ def test_case_flow_fir_to_conviction(db_url):
     assert all(c["status"] == "open" and c["evidence"] is None for c in view["checklist"])
 
     table = run(url, "case", "show", REF).stdout
-    assert f"Case {REF}  (default@1)" in table
+    assert f"Case {REF}  (punjab@1)" in table
     assert "fir_registered" in table and "Muhammad Aslam" in table and "(not assigned)" in table
 
     # events: the IO may not start before being assigned, and is told why
@@ -363,8 +363,10 @@ def test_sop_list_show_validate(sqlite_url):
 
     _registered(sqlite_url)
     sops, _ = assert_csv_matches_json(sqlite_url, "sop", "list")
-    assert [(s["sop"], s["cases"]) for s in sops] == [("default@1", 1)]
-    assert "default@1" in run(sqlite_url, "sop", "list").stdout
+    assert [(s["sop"], s["cases"]) for s in sops] == [
+        ("balochistan@1", 0), ("default@1", 0), ("khyber_pakhtunkhwa@1", 0), ("punjab@1", 1), ("sindh@1", 0)
+    ]
+    assert "punjab@1" in run(sqlite_url, "sop", "list").stdout
 
     spec = as_json(run(sqlite_url, "sop", "show", "default", "--format", "json"))
     assert spec["sop"] == "default@1"

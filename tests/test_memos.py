@@ -435,6 +435,7 @@ def test_no_memo_of_a_sensitive_case_names_the_victim(sqlite_world):
         # Words that the memo prints anyway (template wording, the accused, the
         # hash) say nothing about the victim: only the name's own words count.
         assume(name not in baseline)
+        assume(len(name) >= 2)  # a one-letter name is its own initial: nothing to hide
         assume(not any(_appears(x, baseline) or re.fullmatch(r"[0-9a-fA-F]+", x) for x in long_words))
         ref = _sensitive_case(w, next(fir_numbers), name, words, flag)
         for text in _all_memos(w, ref):
