@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,11 @@ def problems(data: dict) -> list[tuple[str, str]]:
     return sop_problems(Sop.model_validate(data))
 
 
+def found(out: list[tuple[str, str]], path: str, message: str) -> bool:
+    """``message`` is reported at ``path`` (or at an element under it, e.g. states[3](b))."""
+    return any(m == message and (p == path or p.startswith((path + "[", path + "."))) for p, m in out)
+
+
 def test_valid_sops_have_no_problems():
     assert problems(base_sop()) == []
     assert sop_problems(load_sop_file(DEFAULT_SOP)) == []
@@ -144,10 +150,11 @@ def test_duplicate_state_event_item_and_code():
     d["checklist"].append(copy.deepcopy(d["checklist"][0]))
     d["deficiency_codes"].append(copy.deepcopy(d["deficiency_codes"][0]))
     out = problems(d)
-    assert ("states", "state 'b' is declared twice") in out
-    assert ("events", "event 'go' is declared twice") in out
-    assert ("checklist", "checklist item 'memo' is declared twice") in out
-    assert ("deficiency_codes", "deficiency code 'MEMO_MISSING' is declared twice") in out
+    assert found(out, "states", "state 'b' is declared twice")
+    assert found(out, "events", "event 'go' is declared twice")
+    assert found(out, "checklist", "checklist item 'memo' is declared twice")
+    assert found(out, "deficiency_codes", "deficiency code 'MEMO_MISSING' is declared twice")
+    assert len(out) == 4
 
 
 def test_unknown_states_in_events():
@@ -183,14 +190,16 @@ def test_unreachable_state():
     d = base_sop()
     d["states"].insert(2, {"name": "island"})
     d["events"].append({"name": "leave", "from": ["island"], "to": "c", "roles": ["sho"]})
-    assert problems(d) == [("states", "state 'island' cannot be reached from 'a'")]
+    out = problems(d)
+    assert len(out) == 1 and found(out, "states", "state 'island' cannot be reached from 'a'")
 
 
 def test_non_terminal_dead_end():
     d = base_sop()
     d["states"].insert(2, {"name": "stuck"})
     d["events"].append({"name": "wander", "from": ["b"], "to": "stuck", "roles": ["sho"]})
-    assert problems(d) == [("states", "state 'stuck' is not terminal but no event leaves it")]
+    out = problems(d)
+    assert len(out) == 1 and found(out, "states", "state 'stuck' is not terminal but no event leaves it")
 
 
 def test_terminal_state_with_outgoing_event():
@@ -263,27 +272,48 @@ def test_parse_valid_text_and_the_default_file():
     assert parse_sop(DEFAULT_SOP.read_text(encoding="utf-8"), "default.yaml") == load_sop_file(DEFAULT_SOP)
 
 
+def problem_line(lines: list[str], path: str, message: str, line: int | None = None, source: str = "sops/x.yaml", prefix: bool = False) -> str:
+    """The one line reporting ``message`` at ``path``: ``file[:line:col]: path: message``.
+
+    Where the loader adds a position, it must be the line the field is on."""
+    pattern = rf"{re.escape(source)}(?::(\d+):(\d+))?: {re.escape(path)}: {re.escape(message)}" + (".*" if prefix else "")
+    hits = [(ln, re.fullmatch(pattern, ln)) for ln in lines]
+    hits = [(ln, m) for ln, m in hits if m]
+    assert len(hits) == 1, (path, message, lines)
+    text, m = hits[0]
+    if m.group(1) is not None and line is not None:
+        assert int(m.group(1)) == line, (text, line)
+    return text
+
+
 def test_schema_errors_name_file_and_field_path():
-    assert bad_input(yaml_of().replace("version: 1", "version: 0")) == [
-        "sops/x.yaml: version: Input should be greater than or equal to 1"
-    ]
+    lines = bad_input(yaml_of().replace("version: 1", "version: 0"))
+    assert len(lines) == 1
+    problem_line(lines, "version", "Input should be greater than or equal to 1", line=2)
     lines = bad_input(yaml_of(event="{name: go, from: [a], to: b, roles: [judge]}"))
-    assert len(lines) == 1 and lines[0].startswith("sops/x.yaml: events[0].roles[0]: Input should be 'io'")
-    assert bad_input(yaml_of(top="")) == ["sops/x.yaml: title: Field required"]
+    assert len(lines) == 1
+    problem_line(lines, "events[0].roles[0]", "Input should be 'io'", line=5, prefix=True)
+    lines = bad_input(yaml_of(top=""))
+    assert len(lines) == 1
+    problem_line(lines, "title", "Field required")
 
 
 def test_unknown_keys_are_rejected():
-    assert bad_input(yaml_of(extra_state=", colour: red")) == ["sops/x.yaml: states[0].colour: Extra inputs are not permitted"]
+    lines = bad_input(yaml_of(extra_state=", colour: red"))
+    assert len(lines) == 1
+    problem_line(lines, "states[0].colour", "Extra inputs are not permitted", line=4)
     lines = bad_input(yaml_of(event="{name: go, form: [a], to: b, roles: [io]}"))
-    assert "sops/x.yaml: events[0].form: Extra inputs are not permitted" in lines
-    assert "sops/x.yaml: events[0].from: Field required" in lines
-    assert bad_input(yaml_of(top="title: t\nflavour: mild\n")) == ["sops/x.yaml: flavour: Extra inputs are not permitted"]
+    problem_line(lines, "events[0].form", "Extra inputs are not permitted", line=5)
+    problem_line(lines, "events[0].from", "Field required", line=5)
+    lines = bad_input(yaml_of(top="title: t\nflavour: mild\n"))
+    assert len(lines) == 1
+    problem_line(lines, "flavour", "Extra inputs are not permitted", line=4)
 
 
 def test_logic_problems_are_reported_with_file_and_path():
     lines = bad_input(yaml_of(event="{name: go, from: [a], to: zz, roles: [io]}"))
-    assert "sops/x.yaml: events[0](go).to: unknown state 'zz'" in lines
-    assert "sops/x.yaml: states: state 'b' cannot be reached from 'a'" in lines
+    problem_line(lines, "events[0](go).to", "unknown state 'zz'", line=5)
+    assert any(re.fullmatch(r"sops/x\.yaml(:4:\d+)?: states(\[1\]\(b\))?: state 'b' cannot be reached from 'a'", ln) for ln in lines), lines
 
 
 def test_broken_yaml_names_line_and_column():
