@@ -1,5 +1,6 @@
 """The README walk-through works as written, and CI runs README's test command."""
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -26,7 +27,8 @@ def _walkthrough_steps():
     return steps
 
 
-def test_walkthrough_runs_as_written(tmp_path):
+def test_walkthrough_runs_as_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # memos written with -o land here
     env = {"CASECHAIN_DB": str(tmp_path / "walk.db"), "CASECHAIN_NOW": "2024-03-20T10:00"}
     runner = CliRunner()
     steps = _walkthrough_steps()
@@ -38,6 +40,11 @@ def test_walkthrough_runs_as_written(tmp_path):
     shown = runner.invoke(cli, ["case", "show", "CLN/123/2024", "--format", "json"], env=env)
     assert '"state": "closed_convicted"' in shown.output
     assert runner.invoke(cli, ["audit", "verify"], env=env).exit_code == 0
+    rounds = runner.invoke(cli, ["case", "rounds", "CLN/123/2024", "--format", "json"], env=env)
+    assert [r["ended_with"] for r in json.loads(rounds.output)["rounds"]] == [
+        "return_for_deficiencies", "return_for_deficiencies", "file_in_court"
+    ]
+    assert (tmp_path / "court-submission.html").read_text().startswith("<!DOCTYPE html>")
 
 
 def test_ci_runs_the_readme_test_command():
