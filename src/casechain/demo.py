@@ -96,7 +96,13 @@ def build(engine, n_cases: int = 300, seed: int = 1, end: datetime | None = None
     from casechain.storage.uow import UnitOfWork
 
     rng = random.Random(seed)
-    end = end or datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    # The cases end "today" (CASECHAIN_NOW or the clock, at the start of the
+    # day), so that reports run afterwards see live clocks; the same seed on
+    # the same day gives the same data.
+    if end is None:
+        from casechain.services.common import system_now
+
+        end = system_now().astimezone(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
     start = end - timedelta(days=120)
     clock = _Clock(start - timedelta(days=1))
     stats = {"actions": 0, "refused": 0}
@@ -167,7 +173,7 @@ def _drive(rng, run, attempt, clock, ref, code, pp, diligence, end, cases, check
     challan_items = [r for r in items if "submit_challan" in r["required_by"]]
     # Slow stations take longer: the s.173 14-day limit is missed more often there.
     for row in challan_items:
-        if not later(6, 48 / diligence):
+        if not later(1, 30 / diligence):
             return
         if rng.random() > 0.6 + 0.4 * diligence:
             continue  # forgotten: the checklist will block the challan until it is done
@@ -190,7 +196,7 @@ def _drive(rng, run, attempt, clock, ref, code, pp, diligence, end, cases, check
     rounds = 0
     # Scrutiny rounds until the prosecutor files the report; if the calendar
     # ends first (the while condition fails), the case stays where it is.
-    while later(2, 24 * (3.5 - 2 * diligence)):
+    while later(4, 24 * (5 - 4 * diligence)):
         if rng.random() > 0.35 + 0.5 * diligence and rounds < 3:
             open_items = rng.sample(_deficiency_codes(), rng.randint(1, 2))
             ids = [run(deficiencies.flag, pp, ref, code_, "see scrutiny note")["id"] for code_ in open_items]

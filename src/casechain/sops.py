@@ -108,12 +108,17 @@ def _compose(text: str, source: str) -> Node | None:
     """The YAML node tree, each node marked with file, line and column."""
     if len(text.encode("utf-8", "replace")) > MAX_SOP_BYTES:
         raise BadInput(f"{source}: file is larger than {MAX_SOP_BYTES} bytes; an SOP is a few kilobytes")
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # the reader refuses NUL and other unprintable characters here
+    except yaml.YAMLError as err:
+        raise _yaml_error(err, source) from None
     loader.name = source  # marks carry the file name (the reader set "<unicode string>")
     try:
         return loader.get_single_node()
     except yaml.YAMLError as err:
         raise _yaml_error(err, source) from None
+    except RecursionError:
+        raise BadInput(f"{source}: not valid YAML: nested too deeply") from None
     finally:
         loader.dispose()
 
@@ -124,6 +129,8 @@ def _construct(node: Node, source: str):
         return yaml.constructor.SafeConstructor().construct_document(node)
     except yaml.YAMLError as err:
         raise _yaml_error(err, source) from None
+    except RecursionError:
+        raise BadInput(f"{source}: not valid YAML: nested too deeply") from None
 
 
 def _mark(node: Node) -> tuple[str, int, int]:
@@ -139,9 +146,17 @@ def _key(node: Node):
     return node.value if isinstance(node, ScalarNode) else None
 
 
-def _duplicate_keys(node: Node | None, path: str = "") -> list[Problem]:
-    """Duplicate mapping keys: YAML would silently keep only the last value."""
+def _duplicate_keys(node: Node | None, path: str = "", visited: set | None = None) -> list[Problem]:
+    """Duplicate mapping keys: YAML would silently keep only the last value.
+
+    Each node is walked once: an alias points at a node already seen, and
+    following aliases again would let a small file ("billion laughs") cost
+    minutes."""
     out: list[Problem] = []
+    visited = set() if visited is None else visited
+    if id(node) in visited:
+        return out
+    visited.add(id(node))
     if isinstance(node, MappingNode):
         seen = set()
         for k, v in node.value:
@@ -151,10 +166,10 @@ def _duplicate_keys(node: Node | None, path: str = "") -> list[Problem]:
                 if name in seen:
                     out.append(_problem(k, sub, f"duplicate key {name!r}: only the last value would count"))
                 seen.add(name)
-            out += _duplicate_keys(v, sub)
+            out += _duplicate_keys(v, sub, visited)
     elif isinstance(node, SequenceNode):
         for i, item in enumerate(node.value):
-            out += _duplicate_keys(item, f"{path}[{i}]")
+            out += _duplicate_keys(item, f"{path}[{i}]", visited)
     return out
 
 

@@ -65,4 +65,4 @@ def main():
         sys.exit(130)
 
 
-from casechain.cli import admin, audit, cases, checklist, deficiency, demo, sop  # noqa: E402,F401  (registers commands)
+from casechain.cli import admin, audit, cases, checklist, clocks, custody, deficiency, demo, memo, report, sop, transfer  # noqa: E402,F401  (registers commands)

@@ -67,8 +67,12 @@ def _show_table(view: dict) -> str:
     parts.append(to_table(view["checklist"], ["item", "status", "evidence", "text"], title="Checklist"))
     if view["deficiencies"]:
         parts.append(to_table(view["deficiencies"], ["id", "round", "code", "status", "detail", "response"], title="Deficiencies"))
+    if view["clocks"]:
+        clocks = [{**c, "due": c["due_local"], "met": when(c["met_at"]), "status": c["status"] + (" (paused)" if c["paused"] else "")} for c in view["clocks"]]
+        parts.append(to_table(clocks, ["name", "accused", "due", "met", "status", "section"], title="Statutory clocks"))
     if view["custody"]:
-        parts.append(to_table(view["custody"], ["accused", "status"], title="Accused"))
+        custody = [{**c, "since": when(c.get("since")), "until": when(c.get("until"))} for c in view["custody"]]
+        parts.append(to_table(custody, ["accused", "status", "since", "until", "physical_days", "judicial_days"], title="Accused"))
     return "\n".join(parts)
 
 
@@ -94,19 +98,21 @@ def show(obj, ref, fmt):
 @click.option("--station", metavar="CODE")
 @click.option("--district")
 @click.option("--io", metavar="BADGE")
-@click.option("--limit", type=int)
+@click.option("--overdue", is_flag=True, help="only cases with a statutory clock past its deadline now")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N")
 @output_options
 @click.pass_obj
-def list_(obj, state, station, district, io, limit, fmt, output, force):
+def list_(obj, state, station, district, io, overdue, limit, fmt, output, force):
     """List cases, filtered.
 
     \b
     Example:
       casechain case list --state under_scrutiny --district Lahore
+      casechain case list --overdue --station CLN
     """
     from casechain.services import cases
 
-    rows = obj.run(cases.list_cases, state, station, district, io, limit, readonly=True)
+    rows = obj.run(cases.list_cases, state, station, district, io, limit, overdue=overdue, readonly=True)
     if fmt == "table":
         from casechain.domain.timeutil import local_text, parse_when
 
@@ -168,9 +174,10 @@ def events(obj, ref, fmt, show_all):
 @click.option("--note", metavar="TEXT")
 @at_option
 @click.option("--override", metavar="REASON", help="supervisor: go ahead despite unmet checklist items or open deficiencies (recorded)")
+@click.option("--late-reason", metavar="TEXT", help="why the step is recorded long after --at (needed past the SOP's late_entry_hours)")
 @if_version
 @click.pass_obj
-def advance(obj, ref, event, outcome, note, at, override, expected_version):
+def advance(obj, ref, event, outcome, note, at, override, late_reason, expected_version):
     """Move a case by an SOP event, if the rules allow it.
 
     \b
@@ -180,7 +187,7 @@ def advance(obj, ref, event, outcome, note, at, override, expected_version):
     """
     from casechain.services import cases
 
-    r = obj.run(cases.advance, obj.actor, ref, event, note, at, override, outcome, expected_version)
+    r = obj.run(cases.advance, obj.actor, ref, event, note, at, override, outcome, expected_version, late_reason=late_reason)
     waived = f"; waived by override: {', '.join(r['waived'])}" if r["waived"] else ""
     click.echo(f"{r['ref']}: {r['from']} -> {r['to']} by {r['event']} (version {r['version']}){waived}")
 
@@ -209,3 +216,32 @@ def history(obj, ref, fmt, output, force):
         emit(rows, fmt, ["seq", "when", "action", "actor", "what", "hash"], title=f"History of {ref}", output=output, force=force)
     else:
         emit(rows, fmt, ["ref", "seq", "action", "actor", "occurred_at", "recorded_at", "payload", "hash"], output=output, force=force)
+
+
+@case.command("rounds")
+@click.argument("ref")
+@output_options
+@click.pass_obj
+def rounds(obj, ref, fmt, output, force):
+    """Scrutiny rounds: when the report went to the prosecutor, when it came
+    back, the deficiencies raised, and the days each side held the file.
+
+    \b
+    Example:
+      casechain case rounds CLN/123/2024
+    """
+    from casechain.services import rounds as svc
+
+    view = obj.run(svc.rounds, ref, readonly=True)
+    if fmt == "json":
+        write(to_json(view), output, force)
+        return
+    cols = ["round", "report", "submitted_at", "submitted_by", "ended_with", "ended_at", "days_with_prosecution", "days_back_with_police", "deficiencies"]
+    if fmt == "csv":
+        emit(view["rounds"], fmt, cols, output=output, force=force)
+        return
+    from casechain.domain.timeutil import local_text, parse_when
+
+    rows = [{**r, "submitted_at": local_text(parse_when(r["submitted_at"])), "ended_at": local_text(parse_when(r["ended_at"])) if r["ended_at"] else "still there"} for r in view["rounds"]]
+    held = ", ".join(f"{k} {v} days" for k, v in view["days_held"].items())
+    write(to_table(rows, cols, title=f"{view['ref']} ({view['state']}): held by {held}"), output, force)

@@ -91,6 +91,8 @@ def apply(snap: Snapshot, action: str, payload: dict) -> Snapshot:
         )
     if action == "assign":
         return replace(snap, io=payload["io"])
+    if action == "sop_migrate":  # moved to a newer SOP version (sop migrate)
+        return replace(snap, sop=payload["to"], state=payload["to_state"])
     if action == "advance":
         changes = {"state": payload["to"]}
         if payload.get("report"):

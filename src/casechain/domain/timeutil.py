@@ -27,7 +27,10 @@ def parse_when(text: str, what: str = "date-time") -> datetime:
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=LOCAL)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):  # year 1 or 9999 pushed past the calendar by the offset
+        raise BadInput(f"bad {what} {text!r}: out of range; give a date-time of this era") from None
 
 
 def as_utc(value: datetime) -> datetime:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from casechain.domain.errors import BadInput, Refused
 from casechain.domain.roles import POLICE_ROLES, ROLE_NAMES, Role
 from casechain.domain.timeutil import as_utc
-from casechain.services.common import actor_of, digest_text, need_text, require_role
+from casechain.services.common import actor_of, need_text, require_role
 from casechain.services.reference import district_row
-from casechain.sops import shipped_sop_files, load_sop_file
+from casechain.sops import LoadedSop, load_sop, shipped_sop_files
 from casechain.storage.db import create_schema
 from casechain.storage.tables import Officer, SopRecord, Station
 from casechain.storage.uow import UnitOfWork
@@ -18,22 +20,7 @@ BADGE_MAX = 32
 def init(uow: UnitOfWork, admin_badge: str | None = None, admin_name: str | None = None) -> dict:
     """Create or upgrade the schema, load shipped SOPs, create the first admin. Idempotent."""
     create_schema(uow.engine)
-    loaded = []
-    for path in shipped_sop_files():
-        sop = load_sop_file(path)
-        body = sop.model_dump_json(by_alias=True)
-        # The digest covers the file as written, so a casechain upgrade that adds
-        # a model field (with a default) does not make a stored SOP look changed.
-        digest = digest_text(path.read_text(encoding="utf-8"))
-        row = uow.session.get(SopRecord, (sop.name, sop.version))
-        if row is None:
-            uow.session.add(SopRecord(name=sop.name, version=sop.version, digest=digest, body=body, loaded_at=as_utc(uow.now())))
-            loaded.append(sop.key)
-        elif row.digest != digest:
-            raise BadInput(
-                f"{path.name}: SOP {sop.key} differs from the version already in the database; "
-                "raise 'version' in the file so that existing cases keep the rules they were registered under"
-            )
+    loaded = [key for key in (store_sop(uow, load_sop(path), path.name) for path in shipped_sop_files()) if key]
     if admin_badge:
         need_text(admin_name, "--name")
         existing = uow.officer(admin_badge)
@@ -45,6 +32,38 @@ def init(uow: UnitOfWork, admin_badge: str | None = None, admin_name: str | None
     return {"sops_loaded": loaded, "admins": _admins(uow)}
 
 
+def store_sop(uow: UnitOfWork, loaded: LoadedSop, label: str) -> str | None:
+    """Put a validated SOP version in the database; its key if it is new, None
+    if that exact version is already there. A changed file under an old version
+    number is refused: cases stay on the rules they were registered under."""
+    sop = loaded.sop
+    # The digest covers the file(s) as written, so a casechain upgrade that adds
+    # a model field (with a default) does not make a stored SOP look changed.
+    row = uow.session.get(SopRecord, (sop.name, sop.version))
+    if row is None:
+        body = sop.model_dump_json(by_alias=True)
+        uow.session.add(SopRecord(name=sop.name, version=sop.version, digest=loaded.digest, body=body, loaded_at=as_utc(uow.now())))
+        uow.session.flush()
+        return sop.key
+    if row.digest != loaded.digest:
+        built_on = f" (or a file it extends: {', '.join(Path(f).name for f in loaded.files[1:])})" if len(loaded.files) > 1 else ""
+        raise BadInput(
+            f"{label}: SOP {sop.key} differs from the version already in the database{built_on}; "
+            "raise 'version' in the file so that existing cases keep the rules they were registered under"
+        )
+    return None
+
+
+def load_sop_into_db(uow: UnitOfWork, actor_badge: str, path: str) -> dict:
+    """Load one SOP file (a new version, or an office's own SOP) into the database (admin)."""
+    actor = actor_of(uow, actor_badge)
+    require_role(actor, Role.ADMIN, doing="load SOPs")
+    loaded = load_sop(path)
+    key = store_sop(uow, loaded, str(path))
+    uow.commit()
+    return {"sop": loaded.sop.key, "new": key is not None, "files": list(loaded.files)}
+
+
 def _admins(uow: UnitOfWork) -> list[str]:
     from sqlmodel import select
 
@@ -53,7 +72,8 @@ def _admins(uow: UnitOfWork) -> list[str]:
 
 def _badge(badge: str) -> str:
     badge = (badge or "").strip()
-    if not badge or len(badge) > BADGE_MAX or not all(ch.isalnum() or ch in "-_." for ch in badge):
+    # ASCII only: a badge in another script could pass for an existing one (Cyrillic "ІО-101")
+    if not badge or len(badge) > BADGE_MAX or not all(ch.isascii() and (ch.isalnum() or ch in "-_.") for ch in badge):
         raise BadInput(f"bad badge number {badge!r}: letters, digits, '-', '_' or '.', at most {BADGE_MAX}")
     return badge
 
@@ -62,7 +82,7 @@ def add_station(uow: UnitOfWork, actor_badge: str, code: str, name: str, distric
     actor = actor_of(uow, actor_badge)
     require_role(actor, Role.ADMIN, doing="add stations")
     code = (code or "").strip().upper()
-    if not code or len(code) > 16 or not all(ch.isalnum() or ch == "-" for ch in code):
+    if not code or len(code) > 16 or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in code):
         raise BadInput(f"bad station code {code!r}: letters, digits and '-', at most 16 (e.g. CLN)")
     row = district_row(district)
     if uow.station(code) is not None:

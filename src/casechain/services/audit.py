@@ -1,31 +1,100 @@
 """``audit verify``: recompute every hash chain and compare each case row with
-what its events say it should be."""
+what its events say it should be.
+
+What the chain covers, and so what ``verify`` proves was not altered:
+
+- every column of every audit event (``case_id`` through the case reference in
+  the hash, ``seq``, ``action``, ``actor``, both times, ``payload``,
+  ``prev_hash``, ``hash``);
+- the case row: reference, SOP and version, state, station, FIR number and
+  year, IO, report, round, sections, flags, complainant, both FIR times,
+  ``version`` and ``head_hash``; ``district`` against the station's district;
+  ``registered_at`` against the time the FIR was recorded (within a second);
+- the checklist (item, status, evidence or reason, who and when), the accused
+  as registered, and every deficiency (code, detail, round, who raised,
+  answered and resolved it, when, and what was answered).
+
+:func:`check_case` is pure (it reads nothing from the database), so the
+importer checks a case from a file with the very rules ``verify`` applies to
+stored ones.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from sqlmodel import select
 
 from casechain.domain.audit import GENESIS, EventRecord, Snapshot, apply, link_hash
 from casechain.domain.errors import IntegrityFailure
-from casechain.domain.timeutil import iso_utc
+from casechain.domain.timeutil import as_utc, iso_utc
 from casechain.services.common import case_of, split_list
-from casechain.storage.tables import Accused, AuditEvent, Case, ChecklistEntry
+from casechain.storage.tables import (
+    Accused,
+    AuditEvent,
+    Case,
+    ChecklistEntry,
+    Deficiency,
+    Station,
+)
 from casechain.storage.uow import UnitOfWork
 
+REGISTERED_SLACK = timedelta(seconds=1)  # registered_at is read a moment before the event is stamped
 
-def _fail(case: Case, seq, what: str):
+
+def _fail(case, seq, what: str):
     where = f"event {seq}" if seq else "case row"
     raise IntegrityFailure(f"audit chain broken: case {case.ref}, {where}: {what}")
 
 
-def verify_case(uow: UnitOfWork, case: Case, events: list[AuditEvent] | None = None) -> int:
-    """Raise IntegrityFailure at the first broken link; return the event count."""
-    events = uow.events(case.id) if events is None else events
+def _when(value) -> str | None:
+    return iso_utc(value) if value is not None else None
+
+
+def _deficiencies_from(events: list[tuple[object, dict]]) -> dict[int, dict]:
+    """The deficiency rows the events say exist (id -> columns), for comparison."""
+    out: dict[int, dict] = {}
+    for ev, payload in events:
+        at = _when(ev.occurred_at)
+        if ev.action == "deficiency_flag":
+            out[payload["id"]] = {
+                "round": payload["round"], "code": payload["code"], "detail": payload.get("detail", ""), "status": "open",
+                "raised_by": ev.actor, "raised_at": at, "response": None, "response_evidence": None,
+                "responded_by": None, "responded_at": None, "resolved_by": None, "resolved_at": None,
+            }  # fmt: skip
+        elif ev.action == "deficiency_respond" and payload.get("id") in out:
+            out[payload["id"]].update(
+                status="answered", response=payload.get("note"), response_evidence=payload.get("evidence"), responded_by=ev.actor, responded_at=at
+            )
+        elif ev.action == "deficiency_resolve" and payload.get("id") in out:
+            out[payload["id"]].update(status="resolved", resolved_by=ev.actor, resolved_at=at)
+    return out
+
+
+def _deficiency_columns(d) -> dict:
+    return {
+        "round": d.round, "code": d.code, "detail": d.detail or "", "status": d.status,
+        "raised_by": d.raised_by, "raised_at": _when(d.raised_at), "response": d.response,
+        "response_evidence": d.response_evidence, "responded_by": d.responded_by,
+        "responded_at": _when(d.responded_at), "resolved_by": d.resolved_by, "resolved_at": _when(d.resolved_at),
+    }  # fmt: skip
+
+
+def check_case(case, events, checklist, accused: list[str], deficiencies, station_district: str | None = None) -> int:
+    """Raise IntegrityFailure at the first broken link; return the event count.
+
+    ``case`` and ``events`` are rows (or anything with the same attributes);
+    ``checklist`` and ``deficiencies`` the case's rows of those tables;
+    ``accused`` the names in id order; ``station_district`` the district of the
+    case's station, when known.
+    """
     prev = GENESIS
     snap = Snapshot()
-    accused: list[str] = []
+    names: list[str] = []
+    ticked_by: dict[str, tuple[str, str]] = {}  # item -> (actor, occurred_at) of the tick that stands
+    decoded: list[tuple[object, dict]] = []
+    registered_at = None
     for expected_seq, ev in enumerate(events, start=1):
         if ev.seq != expected_seq:
             _fail(case, ev.seq, f"sequence gap: expected event {expected_seq}")
@@ -33,8 +102,10 @@ def verify_case(uow: UnitOfWork, case: Case, events: list[AuditEvent] | None = N
             _fail(case, ev.seq, "prev_hash does not match the hash of the event before it")
         try:
             payload = json.loads(ev.payload)
-        except ValueError:
+        except (TypeError, ValueError):
             _fail(case, ev.seq, "payload is not valid JSON")
+        if not isinstance(payload, dict):
+            _fail(case, ev.seq, "payload is not a JSON object")
         rec = EventRecord(case.ref, ev.seq, ev.action, ev.actor, iso_utc(ev.occurred_at), iso_utc(ev.recorded_at), payload)
         digest = link_hash(prev, rec)
         if digest != ev.hash:
@@ -44,7 +115,13 @@ def verify_case(uow: UnitOfWork, case: Case, events: list[AuditEvent] | None = N
         except (KeyError, TypeError):
             _fail(case, ev.seq, f"payload of {ev.action} lacks what replay needs")
         if ev.action == "register":
-            accused = list(payload.get("accused", []))
+            names = list(payload.get("accused", []))
+            registered_at = as_utc(ev.recorded_at)
+        elif ev.action in ("tick", "na"):
+            ticked_by[payload.get("item")] = (ev.actor, iso_utc(ev.occurred_at))
+        elif ev.action == "untick" or (ev.action == "deficiency_flag" and "reopens" in payload):
+            ticked_by.pop(payload.get("item") or payload.get("reopens"), None)
+        decoded.append((ev, payload))
         prev = digest
     if case.version != len(events):
         _fail(case, None, f"version {case.version} but {len(events)} events")
@@ -69,15 +146,49 @@ def verify_case(uow: UnitOfWork, case: Case, events: list[AuditEvent] | None = N
     for key, value in stored.items():
         if getattr(snap, key) != value:
             _fail(case, None, f"{key} is {value!r} but the audit trail says {getattr(snap, key)!r}")
-    entries = uow.session.exec(select(ChecklistEntry).where(ChecklistEntry.case_id == case.id)).all()
-    ticked = {e.item: (e.status, e.detail) for e in entries}
+    if station_district is not None and case.district != station_district:
+        _fail(case, None, f"district is {case.district!r} but station {case.station} is in {station_district!r}")
+    if registered_at is not None and abs(as_utc(case.registered_at) - registered_at) > REGISTERED_SLACK:
+        _fail(case, None, f"registered_at is {iso_utc(case.registered_at)} but the FIR was recorded at {iso_utc(registered_at)}")
+    ticked = {e.item: (e.status, e.detail) for e in checklist}
     if ticked != snap.checklist:
         bad = sorted(set(ticked.items()) ^ set(snap.checklist.items()))
         _fail(case, None, f"checklist differs from the audit trail at item {bad[0][0]}")
-    names = list(uow.session.exec(select(Accused.name).where(Accused.case_id == case.id).order_by(Accused.id)).all())
-    if names != accused:
+    for e in sorted(checklist, key=lambda e: e.item):
+        if (e.by, iso_utc(e.at)) != ticked_by.get(e.item):
+            _fail(case, None, f"checklist item {e.item}: who or when differs from the audit trail")
+    if list(accused) != names:
         _fail(case, None, "accused differ from the FIR as registered")
+    expected = _deficiencies_from(decoded)
+    rows = {d.id: _deficiency_columns(d) for d in deficiencies}
+    for dif_id in sorted(set(rows) | set(expected)):
+        if rows.get(dif_id) != expected.get(dif_id):
+            if dif_id not in rows:
+                _fail(case, None, f"deficiency {dif_id} of the audit trail is missing")
+            if dif_id not in expected:
+                _fail(case, None, f"deficiency {dif_id} is not in the audit trail")
+            key = next(k for k in rows[dif_id] if rows[dif_id][k] != expected[dif_id][k])
+            _fail(case, None, f"deficiency {dif_id}: {key} is {rows[dif_id][key]!r} but the audit trail says {expected[dif_id][key]!r}")
     return len(events)
+
+
+def _children(uow: UnitOfWork, ids: list[int]):
+    """Checklist, accused and deficiencies of some cases, grouped by case id."""
+    def grouped(model, order):
+        out: dict[int, list] = {i: [] for i in ids}
+        for row in uow.session.exec(select(model).where(model.case_id.in_(ids)).order_by(model.case_id, order)).all():
+            out[row.case_id].append(row)
+        return out
+
+    return grouped(ChecklistEntry, ChecklistEntry.item), grouped(Accused, Accused.id), grouped(Deficiency, Deficiency.id)
+
+
+def verify_case(uow: UnitOfWork, case: Case, events: list[AuditEvent] | None = None) -> int:
+    """Raise IntegrityFailure at the first broken link; return the event count."""
+    events = uow.events(case.id) if events is None else events
+    checklist, accused, deficiencies = _children(uow, [case.id])
+    district = uow.session.exec(select(Station.district).where(Station.code == case.station)).first()
+    return check_case(case, events, checklist[case.id], [a.name for a in accused[case.id]], deficiencies[case.id], district)
 
 
 def verify(uow: UnitOfWork, ref: str | None = None, batch: int = 500) -> dict:
@@ -86,6 +197,7 @@ def verify(uow: UnitOfWork, ref: str | None = None, batch: int = 500) -> dict:
         return {"cases": 1, "events": verify_case(uow, case)}
     cases = events = 0
     last_id = 0
+    districts = dict(uow.session.exec(select(Station.code, Station.district)).all())
     while True:
         chunk = uow.session.exec(select(Case).where(Case.id > last_id).order_by(Case.id).limit(batch)).all()
         if not chunk:
@@ -97,9 +209,14 @@ def verify(uow: UnitOfWork, ref: str | None = None, batch: int = 500) -> dict:
         ).all()
         for ev in rows:
             by_case[ev.case_id].append(ev)
+        checklist, accused, deficiencies = _children(uow, ids)
         for case in chunk:
-            events += verify_case(uow, case, by_case[case.id])
+            names = [a.name for a in accused[case.id]]
+            events += check_case(case, by_case[case.id], checklist[case.id], names, deficiencies[case.id], districts.get(case.station))
             cases += 1
         last_id = ids[-1]
         uow.session.expunge_all()
     return {"cases": cases, "events": events}
+
+
+__all__ = ["check_case", "verify", "verify_case"]

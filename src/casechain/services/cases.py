@@ -50,6 +50,17 @@ def register(
         raise BadInput(f"unknown station {station!r}: see station list")
     if actor.station != st.code:
         raise Refused(f"{actor.badge} belongs to station {actor.station}; FIRs of {st.code} are registered there")
+    result = record_fir(uow, actor, st, fir_no, year, sections, occurred_at, reported_at, complainant, accused, flags, sop)
+    uow.commit()
+    return result
+
+
+def record_fir(uow: UnitOfWork, actor, st, fir_no, year, sections, occurred_at, reported_at, complainant, accused=(), flags=(), sop=None, source=None) -> dict:
+    """Check and record an FIR of station ``st`` for ``actor``, without committing.
+
+    ``register`` calls it for the officer at the station; ``import`` for the
+    admin loading cases from another system (``source`` then notes where from).
+    """
     if not (1 <= int(fir_no) <= 9_999_999):
         raise BadInput(f"bad FIR number {fir_no}: a positive whole number")
     occurred = parse_when(occurred_at, "--occurred-at")
@@ -63,7 +74,10 @@ def register(
 
     if reported.astimezone(LOCAL).year != int(year):
         raise BadInput(f"--year {year} does not match --reported-at ({reported.astimezone(LOCAL).year}): an FIR is numbered in the year it is recorded")
-    the_sop = sop_of(uow, sop or DEFAULT_SOP)
+    from casechain.services.sops import sop_for_province
+
+    # Without --sop: the SOP of the station's province, else the default one.
+    the_sop = sop_of(uow, sop) if sop else sop_for_province(uow, st.province, DEFAULT_SOP)
     ref = make_ref(st.code, int(fir_no), int(year))
     if uow.case(ref) is not None:
         raise BadInput(f"FIR {fir_no}/{year} of {st.code} is already registered as {ref}")
@@ -105,15 +119,16 @@ def register(
         "occurred_at": iso_utc(occurred),
         "reported_at": iso_utc(reported),
     }
+    if source:
+        payload["source"] = source
     record(uow, case, "register", actor.badge, reported, payload)
-    uow.commit()
     return {"ref": ref, "state": case.state, "sop": the_sop.key}
 
 
 def assign(uow: UnitOfWork, actor_badge: str, ref: str, io_badge: str, at: str | None = None, expected_version=None) -> dict:
     """The SHO (or a supervisor) makes an IO responsible for the investigation."""
     actor = actor_of(uow, actor_badge)
-    case = case_of(uow, ref)
+    case = case_of(uow, ref, expected_version)
     require_role(actor, Role.SHO, Role.SUPERVISOR, doing="assign IOs")
     problem = jurisdiction_problem(actor, Place(case.station, case.district, case.io))
     if problem:
@@ -146,12 +161,15 @@ def advance(
     override: str | None = None,
     outcome: str | None = None,
     expected_version: int | None = None,
+    late_reason: str | None = None,
 ) -> dict:
     """Fire an SOP event on a case, if the rules allow it for this officer now."""
     actor = actor_of(uow, actor_badge)
-    case = case_of(uow, ref)
+    case = case_of(uow, ref, expected_version)
     sop = case_sop(uow, case)
     flow = workflow(sop)
+    if override is not None and override.strip():
+        override = need_text(override, "--override")  # the reason is kept in the audit trail: plain text
     move = flow.fire(event, facts_of(uow, case), actor, outcome=outcome, override=override)
     ev = sop.event(event)
     if ev.note_required and not (note or "").strip():
@@ -170,6 +188,11 @@ def advance(
         payload["round"] = changes["round"] = case.round + 1
     if note:
         payload["note"] = need_text(note, "--note")
+    from casechain.services.clocks import late_reason_for
+
+    late = late_reason_for(uow, case, occurred, late_reason)  # logged long after it happened: say why
+    if late:
+        payload["late_reason"] = late
     record(uow, case, "advance", actor.badge, occurred, payload, changes, expected_version)
     uow.commit()
     return {"ref": case.ref, "event": move.event, "from": move.source, "to": move.dest, "version": case.version, "waived": list(move.waived)}
@@ -205,7 +228,8 @@ def show(uow: UnitOfWork, ref: str) -> dict:
 
     case = case_of(uow, ref)
     sop = case_sop(uow, case)
-    accused = uow.session.exec(select(Accused).where(Accused.case_id == case.id).order_by(Accused.id)).all()
+    from casechain.services.clocks import clock_rows
+    from casechain.services.custody import custody_rows
     from casechain.services.deficiencies import deficiency_rows
 
     return {
@@ -227,10 +251,10 @@ def show(uow: UnitOfWork, ref: str) -> dict:
         "round": case.round,
         "version": case.version,
         "head_hash": case.head_hash,
-        "clocks": [],
+        "clocks": clock_rows(uow, case),
         "checklist": checklist_rows(uow, case, sop),
         "deficiencies": deficiency_rows(uow, case),
-        "custody": [{"accused": a.name, "status": "not recorded"} for a in accused],
+        "custody": custody_rows(uow, case),
     }
 
 
@@ -241,8 +265,13 @@ def list_cases(
     district: str | None = None,
     io: str | None = None,
     limit: int | None = None,
+    overdue: bool = False,
 ) -> list[dict]:
     q = select(Case).order_by(Case.station, Case.year, Case.fir_no)
+    if overdue:  # a statutory clock is running past its deadline now
+        from casechain.reports import overdue_case_ids
+
+        q = q.where(Case.id.in_(overdue_case_ids(uow.now(), uow.session.get_bind().dialect.name == "sqlite")))
     if state:
         q = q.where(Case.state == state)
     if station:

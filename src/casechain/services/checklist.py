@@ -42,9 +42,9 @@ def checklist_rows(uow: UnitOfWork, case: Case, sop: Sop) -> list[dict]:
     return rows
 
 
-def _editable(uow: UnitOfWork, actor_badge: str, ref: str, item_id: str):
+def _editable(uow: UnitOfWork, actor_badge: str, ref: str, item_id: str, expected_version: int | None = None):
     actor = actor_of(uow, actor_badge)
-    case = case_of(uow, ref)
+    case = case_of(uow, ref, expected_version)
     sop = case_sop(uow, case)
     require_role(actor, Role.IO, Role.SHO, doing="change the checklist")
     problem = jurisdiction_problem(actor, Place(case.station, case.district, case.io))
@@ -75,7 +75,7 @@ def _put(uow, case, item_id, status, detail, actor, occurred):
 
 def tick(uow: UnitOfWork, actor_badge: str, ref: str, item_id: str, evidence: str, at=None, expected_version=None) -> dict:
     """Mark an item done, with the reference of the evidence (re-ticking replaces it)."""
-    actor, case, item = _editable(uow, actor_badge, ref, item_id)
+    actor, case, item = _editable(uow, actor_badge, ref, item_id, expected_version)
     evidence = need_text(evidence, "--evidence (the reference of the document or memo)")
     occurred = when_of(uow, case, at)
     _put(uow, case, item.id, "done", evidence, actor, occurred)
@@ -86,7 +86,7 @@ def tick(uow: UnitOfWork, actor_badge: str, ref: str, item_id: str, evidence: st
 
 def not_applicable(uow: UnitOfWork, actor_badge: str, ref: str, item_id: str, reason: str, at=None, expected_version=None) -> dict:
     """Mark an item not applicable, where the SOP allows it, with the reason."""
-    actor, case, item = _editable(uow, actor_badge, ref, item_id)
+    actor, case, item = _editable(uow, actor_badge, ref, item_id, expected_version)
     if not item.na_allowed:
         raise Refused(f"item {item.id} ({item.text}) may not be marked not applicable: tick it with evidence")
     reason = need_text(reason, "--reason")
@@ -99,7 +99,7 @@ def not_applicable(uow: UnitOfWork, actor_badge: str, ref: str, item_id: str, re
 
 def untick(uow: UnitOfWork, actor_badge: str, ref: str, item_id: str, reason: str, at=None, expected_version=None) -> dict:
     """Reopen an item (wrong evidence entered); the old entry stays in the audit trail."""
-    actor, case, item = _editable(uow, actor_badge, ref, item_id)
+    actor, case, item = _editable(uow, actor_badge, ref, item_id, expected_version)
     reason = need_text(reason, "--reason")
     entry = uow.session.get(ChecklistEntry, (case.id, item.id))
     if entry is None:

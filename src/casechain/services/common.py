@@ -37,8 +37,14 @@ def need_text(value: str | None, what: str) -> str:
         raise BadInput(f"{what} must not be empty")
     if len(value) > 2000:
         raise BadInput(f"{what} is longer than 2000 characters; shorten it or point to a document")
-    if any(ord(ch) < 32 and ch not in "\t" for ch in value):
+    if any((ord(ch) < 32 and ch != "\t") or 0x7F <= ord(ch) <= 0x9F or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
         raise BadInput(f"{what} contains control characters; remove them")
+    # Urdu and other right-to-left text is welcome, and so are the marks it needs
+    # (LRM/RLM, ZWJ/ZWNJ); bidi overrides and isolates are not: they make
+    # printed text read differently from what is stored ("Trojan Source").
+    spoof = next((ch for ch in value if 0x202A <= ord(ch) <= 0x202E or 0x2066 <= ord(ch) <= 0x2069), None)
+    if spoof:
+        raise BadInput(f"{what} contains an invisible text-direction override (U+{ord(spoof):04X}); remove it")
     return value
 
 
@@ -61,7 +67,10 @@ def require_role(actor: Actor, *roles: Role, doing: str) -> None:
 
 
 # -- the case and its SOP ---------------------------------------------------
-def case_of(uow: UnitOfWork, ref: str) -> Case:
+def case_of(uow: UnitOfWork, ref: str, expected_version: int | None = None) -> Case:
+    """The case of a reference. With ``expected_version`` (``--if-version``), a
+    case that has moved on since the user read it is a conflict (exit 3), found
+    before any rule is checked against a state the user never saw."""
     ref = (ref or "").strip()
     m = REF_RE.match(ref)
     if not m:
@@ -69,6 +78,10 @@ def case_of(uow: UnitOfWork, ref: str) -> Case:
     case = uow.case(make_ref(m.group(1), int(m.group(2)), int(m.group(3))))
     if case is None:
         raise BadInput(f"unknown case {ref!r}: check the reference (case list)")
+    if expected_version is not None and expected_version != case.version:
+        from casechain.domain.errors import Conflict
+
+        raise Conflict(f"case {case.ref} is at version {case.version}, not {expected_version}: someone changed it; look again")
     return case
 
 
@@ -126,8 +139,10 @@ def facts_of(uow: UnitOfWork, case: Case) -> CaseFacts:
 def when_of(uow: UnitOfWork, case: Case | None, at: str | None) -> datetime:
     """When the action happened: ``--at`` or now; never in the future, never before the FIR."""
     now = uow.now()
-    if not at:
+    if at is None:
         return now
+    if not at.strip():  # an empty shell variable, say: do not quietly record "now"
+        raise BadInput("--at is empty: give the date-time it happened, or leave --at out for now")
     value = parse_when(at, "--at")
     if value > now:
         raise BadInput(f"--at {at} lies in the future; give the time it actually happened")
@@ -176,6 +191,9 @@ def record(
     uow.session.add(event)
     uow.bump_case(case, read_version, {**(changes or {}), "version": seq, "head_hash": digest})
     uow.session.flush()
+    from casechain.services.clocks import on_record  # clocks and report figures follow every event
+
+    on_record(uow, case, event, payload)
     return event
 
 

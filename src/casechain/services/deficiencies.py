@@ -52,7 +52,7 @@ def _allowed(actor, case, *roles, doing):
 
 def flag(uow: UnitOfWork, actor_badge: str, ref: str, code: str, detail: str | None, at=None, expected_version=None) -> dict:
     actor = actor_of(uow, actor_badge)
-    case = case_of(uow, ref)
+    case = case_of(uow, ref, expected_version)
     sop = case_sop(uow, case)
     _allowed(actor, case, Role.PROSECUTOR, doing="flag deficiencies")
     spec = sop.deficiency(code or "")
@@ -81,7 +81,9 @@ def flag(uow: UnitOfWork, actor_badge: str, ref: str, code: str, detail: str | N
 
 
 def _deficiency(uow, case, dif_id) -> Deficiency:
-    row = uow.session.get(Deficiency, int(dif_id)) if str(dif_id).isdigit() else None
+    text = str(dif_id).strip()
+    # ASCII digits only, and few enough to fit a database integer ("²".isdigit() is True)
+    row = uow.session.get(Deficiency, int(text)) if text.isascii() and text.isdigit() and len(text) <= 15 else None
     if row is None or row.case_id != case.id:
         raise BadInput(f"case {case.ref} has no deficiency {dif_id!r}: see deficiency list {case.ref}")
     return row
@@ -89,7 +91,7 @@ def _deficiency(uow, case, dif_id) -> Deficiency:
 
 def respond(uow: UnitOfWork, actor_badge: str, ref: str, dif_id, note: str, evidence: str | None = None, at=None, expected_version=None) -> dict:
     actor = actor_of(uow, actor_badge)
-    case = case_of(uow, ref)
+    case = case_of(uow, ref, expected_version)
     sop = case_sop(uow, case)
     _allowed(actor, case, Role.IO, Role.SHO, doing="respond to deficiencies")
     row = _deficiency(uow, case, dif_id)
@@ -112,7 +114,7 @@ def respond(uow: UnitOfWork, actor_badge: str, ref: str, dif_id, note: str, evid
 
 def resolve(uow: UnitOfWork, actor_badge: str, ref: str, dif_id, at=None, expected_version=None) -> dict:
     actor = actor_of(uow, actor_badge)
-    case = case_of(uow, ref)
+    case = case_of(uow, ref, expected_version)
     sop = case_sop(uow, case)
     _allowed(actor, case, Role.PROSECUTOR, doing="resolve deficiencies")
     row = _deficiency(uow, case, dif_id)

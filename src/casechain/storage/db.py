@@ -8,7 +8,14 @@ SQLAlchemy URL (``postgresql+psycopg://user@127.0.0.1/db``) or a file path.
 from __future__ import annotations
 
 import os
+import time
+from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's busy timeout alone
+    fcntl = None
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -70,9 +77,61 @@ def make_engine(url: str, durable: bool = True) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _writer_lock_path(engine: Engine) -> str | None:
+    if engine.url.get_backend_name() != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return f"{database}.writer-lock"
+
+
+@contextmanager
+def writer_turn(engine: Engine, timeout: float = 10.0):
+    """Writers to one SQLite file take turns on an OS file lock beside it.
+
+    SQLite's own busy handler makes a waiting writer sleep longer and longer
+    (up to 100 ms a try), so with several processes writing the lock is often
+    free while everyone sleeps. Waiting here in short steps hands the database
+    to the next writer within milliseconds. Past ``timeout`` we go on and let
+    SQLite's busy timeout report "database is busy" (exit 3). The lock is an
+    optimisation only: correctness still rests on BEGIN IMMEDIATE. PostgreSQL
+    needs none of this.
+    """
+    path = _writer_lock_path(engine)
+    fd = None
+    if path is not None and fcntl is not None:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:  # a read-only folder: fall back to SQLite's busy handler
+            fd = None
+    try:
+        if fd is not None:
+            deadline = time.monotonic() + timeout
+            delay = 0.0005
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.004)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # closing the file releases the lock
+
+
 def create_schema(engine: Engine) -> None:
+    """Create or upgrade the schema: by the shipped alembic revisions once there
+    are any (storage/migrate.py), else from the models."""
     from sqlmodel import SQLModel
 
-    from casechain.storage import tables  # noqa: F401  (registers the tables)
+    from casechain.storage import migrate, tables  # noqa: F401  (registers the tables)
 
-    SQLModel.metadata.create_all(engine)
+    if migrate.has_revisions():
+        migrate.upgrade(engine)
+    else:
+        SQLModel.metadata.create_all(engine)

@@ -26,9 +26,15 @@ class UnitOfWork:
         self.now = now
         self.readonly = readonly
         self.session: Session | None = None
+        self._turn = None
 
     def __enter__(self) -> "UnitOfWork":
         bind = self.engine.execution_options(casechain_readonly=True) if self.readonly else self.engine
+        if not self.readonly:  # SQLite: wait for our turn to write (see writer_turn)
+            from casechain.storage.db import writer_turn
+
+            self._turn = writer_turn(self.engine)
+            self._turn.__enter__()
         self.session = Session(bind=bind, expire_on_commit=False, autoflush=False)
         return self
 
@@ -37,6 +43,9 @@ class UnitOfWork:
             self.session.rollback()
         finally:
             self.session.close()
+            if self._turn is not None:
+                self._turn.__exit__(None, None, None)
+                self._turn = None
 
     def commit(self) -> None:
         try:
@@ -53,7 +62,16 @@ class UnitOfWork:
         return self.session.get(Officer, badge)
 
     def case(self, ref: str) -> Case | None:
-        return self.session.exec(select(Case).where(Case.ref == ref)).first()
+        """The case row; a writer locks it (PostgreSQL ``FOR UPDATE``) so that
+        everything it reads next (checklist, deficiencies) stays as the rules
+        saw it until it commits. Under READ COMMITTED a concurrent action could
+        otherwise change those rows between our checks and our write, and a
+        user would be refused on rules checked against a state half old, half
+        new. SQLite writers already hold the whole database (BEGIN IMMEDIATE)."""
+        q = select(Case).where(Case.ref == ref)
+        if not self.readonly:
+            q = q.with_for_update()
+        return self.session.exec(q).first()
 
     def sop_record(self, name: str, version: int | None = None) -> SopRecord | None:
         q = select(SopRecord).where(SopRecord.name == name)

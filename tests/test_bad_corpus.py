@@ -1,0 +1,285 @@
+"""The bad-input corpus: tests/bad_inputs/cases.json and the files beside it.
+
+Every case is a command line given malformed or hostile input: broken and
+hostile CSV/JSONL imports and SOP YAML (billion laughs, Python tags, NUL
+bytes, nesting, duplicates, unknown roles and states), invalid and ambiguous
+dates, control characters and text-direction overrides, very long fields,
+SQL-looking strings, unknown references, wrong roles, files that must not be
+overwritten. For each, per CLI.md:
+
+- exit code 1 (refused by the rules) or 2 (bad input), as the case says;
+- nothing on stdout, every stderr line ``error: ...``; exactly one line for
+  bad input (one line per reason for refusals and SOP problems), matching
+  what the case says;
+- never a traceback;
+- the database unchanged: an SQL dump (sqlite3 ``iterdump``) before and after
+  is identical, and on PostgreSQL every table's rows are.
+
+Placeholders in the table: ``$A``/``$B`` the two cases of the template
+database, ``$D1``/``$D2`` its deficiencies, ``$IN/`` this corpus folder,
+``$TMP/`` files the test writes (too big to keep in the repository),
+``$EXPORT/`` altered copies of a real export, ``$REPEAT(c,n)`` a long string.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+from conftest import PG_ENV, World
+from sqlalchemy import create_engine, select, text
+
+from casechain.cli import cli
+from casechain.domain.audit import GENESIS, EventRecord, link_hash
+from casechain.services import cases, checklist, deficiencies, transfer
+
+HERE = Path(__file__).parent / "bad_inputs"
+CORPUS = json.loads((HERE / "cases.json").read_text(encoding="utf-8"))
+NOW = "2024-03-20T10:00"  # Pakistan time = conftest.FIXED_NOW
+A, B = "CLN/123/2024", "CLN/124/2024"
+CHALLAN_ITEMS = ["fir_copy", "site_plan", "statements_161", "post_mortem", "forensic_report", "arrest_status", "witness_list", "case_diary"]
+CSV_HEAD = "station,fir_no,year,sections,occurred_at,reported_at,complainant,accused,flags\n"
+
+
+def test_the_corpus_is_large_and_well_formed():
+    ids = [c["id"] for c in CORPUS]
+    assert len(ids) >= 200 and len(set(ids)) == len(ids)
+    for c in CORPUS:
+        assert c["code"] in (1, 2) and c["lines"] in ("one", "many") and c["db"] in ("main", "fresh"), c["id"]
+        re.compile(c["says"])
+        for arg in c["args"]:
+            if arg.startswith("$IN/"):
+                assert (HERE / arg[4:]).is_file(), f"{c['id']}: {arg} is missing"
+    files = {str(p.relative_to(HERE)) for p in HERE.rglob("*") if p.is_file() and p.name != "cases.json" and p.suffix != ".md"}
+    used = {a[4:] for c in CORPUS for a in c["args"] if a.startswith("$IN/")}
+    assert files <= used, f"files no case uses: {sorted(files - used)}"
+
+
+# -- the databases the cases run against --------------------------------------------------
+def _build(w: World) -> dict:
+    """Case A under investigation (IO-101, fir_copy ticked, accused Bilal); case B
+    under scrutiny with deficiency D1 resolved and D2 open."""
+    a = w.register(123)
+    w.run(cases.assign, "SHO-1", a, "IO-101")
+    w.run(cases.advance, "IO-101", a, "start_investigation")
+    w.run(checklist.tick, "IO-101", a, "fir_copy", "DD 12")
+    b = w.register(124)
+    w.run(cases.assign, "SHO-1", b, "IO-101")
+    w.run(cases.advance, "IO-101", b, "start_investigation")
+    for item in CHALLAN_ITEMS:
+        w.run(checklist.tick, "IO-101", b, item, f"ref {item}")
+    for item in ("recovery_memos", "case_property"):
+        w.run(checklist.not_applicable, "IO-101", b, item, "none")
+    w.run(cases.advance, "IO-101", b, "submit_challan")
+    d1 = w.run(deficiencies.flag, "PP-7", b, "WITNESS_LIST_MISSING", None)["id"]
+    w.run(deficiencies.resolve, "PP-7", b, d1)
+    d2 = w.run(deficiencies.flag, "PP-7", b, "FORENSIC_MISSING", None)["id"]
+    assert (a, b) == (A, B)
+    return {"D1": str(d1), "D2": str(d2)}
+
+
+def _fresh(w: World) -> None:
+    from casechain.services import admin
+
+    w.run(admin.init, "ADM-1", "System Admin")
+
+
+def _checkpoint(path: Path) -> None:
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+
+
+def _altered_exports(w: World, folder: Path) -> None:
+    """Copies of the template's export with case A altered in different ways."""
+    with w.uow(readonly=True) as uow:
+        lines = list(transfer.export_lines(uow))
+    at = next(i for i, line in enumerate(lines) if json.loads(line).get("ref") == A)
+
+    def write(name, change):
+        case = json.loads(lines[at])
+        change(case)
+        out = lines[:at] + [json.dumps(case) + "\n"] + lines[at + 1 :]
+        (folder / f"{name}.jsonl").write_text("".join(out), encoding="utf-8")
+
+    write("export-hash-altered", lambda c: c["rows"]["audit_event"][1].update(actor="SP-1"))
+    write("export-state-altered", lambda c: c["case"].update(state="in_court"))
+    write("export-event-removed", lambda c: c["rows"]["audit_event"].pop(1))
+    write("export-unknown-table", lambda c: c["rows"].update(secrets=[{"x": 1}]))
+    write("export-ref-mismatch", lambda c: c["case"].update(ref="CLN/5/2024"))
+
+    def other_trail(c):  # a valid chain, but not the one stored: the last tick says otherwise
+        events = c["rows"]["audit_event"]
+        last = events[-1]
+        payload = {**json.loads(last["payload"]), "evidence": "DD 13"}
+        last["payload"] = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        when = lambda v: v + ("" if "." in v else ".000000") + "Z"
+        rec = EventRecord(A, last["seq"], last["action"], last["actor"], when(last["occurred_at"]), when(last["recorded_at"]), payload)
+        last["hash"] = link_hash(last["prev_hash"] or GENESIS, rec)
+        c["case"]["head_hash"] = last["hash"]
+        for entry in c["rows"]["checklistentry"]:
+            if entry["item"] == payload["item"]:
+                entry["detail"] = "DD 13"
+
+    write("export-other-trail", other_trail)
+
+
+def _generated(folder: Path) -> None:
+    """Files too big to keep in the repository, and files that must survive."""
+    from casechain.resources import sops_dir
+
+    base = (sops_dir() / "default.yaml").read_text(encoding="utf-8")
+    (folder / "huge.yaml").write_text(base + "# " + "x" * 1_100_000 + "\n", encoding="utf-8")
+    (folder / "huge-title.yaml").write_text(base.replace("title: ", "title: " + "T" * 200_000 + "\nx_title: ", 1), encoding="utf-8")
+    (folder / "long-key.yaml").write_text("? " + "k" * 100_000 + "\n: 1\n", encoding="utf-8")
+    (folder / "deep-nesting.yaml").write_text("name: " + "[" * 20000 + "]" * 20000 + "\n", encoding="utf-8")
+    (folder / "huge-field.csv").write_text(CSV_HEAD + "CLN,900,2024,379,2024-03-05T10:00,2024-03-05T12:00," + "A" * 200_000 + ",,\n", encoding="utf-8")
+    (folder / "deep.jsonl").write_text("[" * 50000 + "]" * 50000 + "\n", encoding="utf-8")
+    (folder / "existing.txt").write_text("keep me\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def sqlite_templates(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    main, fresh = folder / "main.db", folder / "fresh.db"
+    w = World(f"sqlite:///{main}").setup()
+    try:
+        ids = _build(w)
+        exports = folder / "exports"
+        exports.mkdir()
+        _altered_exports(w, exports)
+    finally:
+        w.dispose()
+    f = World(f"sqlite:///{fresh}")
+    _fresh(f)
+    f.dispose()
+    _checkpoint(main)
+    _checkpoint(fresh)
+    tmp = folder / "tmp"
+    tmp.mkdir()
+    _generated(tmp)
+    return {"main": main, "fresh": fresh, "exports": exports, "tmp": tmp, **ids}
+
+
+# -- running one case ---------------------------------------------------------------------------
+def _expand(arg: str, env: dict) -> str:
+    arg = re.sub(r"\$REPEAT\((.),(\d+)\)", lambda m: m.group(1) * int(m.group(2)), arg)
+    for key, value in (("$IN", str(HERE)), ("$TMP", str(env["tmp"])), ("$EXPORT", str(env["exports"])), ("$A", A), ("$B", B), ("$D1", env["D1"]), ("$D2", env["D2"])):
+        arg = arg.replace(key, value)
+    return arg
+
+
+def _invoke(url: str, case: dict, env: dict):
+    args = [_expand(a, env) for a in case["args"]]
+    actor = _expand(case["as"], env) if case["as"] else None
+    argv = ["--db", url] + (["--as", actor] if actor is not None else []) + args
+    return CliRunner().invoke(cli, argv, env={"CASECHAIN_NOW": NOW, "CASECHAIN_USER": None, "CASECHAIN_DB": None}, catch_exceptions=True)
+
+
+def _check_output(case: dict, result) -> None:
+    where = f"{case['id']}: exit {result.exit_code}\nstdout: {result.stdout[:500]!r}\nstderr: {result.stderr[:800]!r}"
+    assert result.exception is None or isinstance(result.exception, SystemExit), f"{where}\n{result.exc_info and ''.join(__import__('traceback').format_exception(*result.exc_info))[-2000:]}"
+    assert "Traceback" not in result.output, where
+    assert result.exit_code == case["code"], where
+    assert result.stdout == "", where
+    lines = result.stderr.splitlines()
+    assert lines and all(line.startswith("error: ") for line in lines), where
+    if case["lines"] == "one":
+        assert len(lines) == 1, where
+    assert re.search(case["says"], result.stderr), f"{where}\nexpected: {case['says']}"
+
+
+def sqlite_dump(path: Path) -> list[str]:
+    con = sqlite3.connect(path)
+    try:
+        return list(con.iterdump())
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c["id"] for c in CORPUS])
+def test_bad_input_on_sqlite(sqlite_templates, tmp_path, case):
+    from casechain import bootstrap
+
+    path = tmp_path / "casechain.db"
+    shutil.copyfile(sqlite_templates[case["db"]], path)
+    url = f"sqlite:///{path}"
+    before = sqlite_dump(path)
+    existing = (sqlite_templates["tmp"] / "existing.txt").read_text(encoding="utf-8")
+    try:
+        result = _invoke(url, case, sqlite_templates)
+    finally:
+        bootstrap.engine_for(url).dispose()
+        bootstrap.engine_for.cache_clear()
+    _check_output(case, result)
+    assert sqlite_dump(path) == before, f"{case['id']}: the database changed"
+    assert (sqlite_templates["tmp"] / "existing.txt").read_text(encoding="utf-8") == existing
+    assert not list(sqlite_templates["tmp"].glob("*.partial"))
+
+
+# -- the same corpus on PostgreSQL: one database per template, never reset ---------------------
+def _pg_rows(url: str) -> dict[str, list]:
+    from sqlmodel import SQLModel
+
+    eng = create_engine(url)
+    try:
+        with eng.connect() as conn:
+            return {t.name: sorted(map(repr, conn.execute(select(t)).all())) for t in SQLModel.metadata.sorted_tables}
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def pg_templates(sqlite_templates):
+    server = os.environ.get(PG_ENV)
+    if not server:
+        if os.environ.get("CASECHAIN_REQUIRE_PG"):
+            pytest.fail(f"CASECHAIN_REQUIRE_PG is set but {PG_ENV} is not")
+        pytest.skip(f"{PG_ENV} not set: PostgreSQL tests skipped")
+    assert urlsplit(server.replace("+psycopg", "")).hostname in ("127.0.0.1", "localhost", "::1")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    base = server.rsplit("/", 1)[0]
+    names = {k: f"casechain_corpus_{k}_{uuid.uuid4().hex[:8]}" for k in ("main", "fresh")}
+    with admin.connect() as conn:
+        for name in names.values():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    urls = {k: f"{base}/{v}" for k, v in names.items()}
+    try:
+        w = World(urls["main"]).setup()
+        ids = _build(w)
+        w.dispose()
+        f = World(urls["fresh"])
+        _fresh(f)
+        f.dispose()
+        yield {**sqlite_templates, **ids, "urls": urls}
+    finally:
+        from casechain import bootstrap
+
+        for url in urls.values():
+            bootstrap.engine_for(url).dispose()
+        bootstrap.engine_for.cache_clear()
+        with admin.connect() as conn:
+            for name in names.values():
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# `sop validate` reads a file and never opens the database: SQLite covers it
+ON_PG = [c for c in CORPUS if c["args"][:2] != ["sop", "validate"]]
+
+
+@pytest.mark.parametrize("case", ON_PG, ids=[c["id"] for c in ON_PG])
+def test_bad_input_on_postgres(pg_templates, case):
+    url = pg_templates["urls"][case["db"]]
+    before = _pg_rows(url)
+    result = _invoke(url, case, pg_templates)
+    _check_output(case, result)
+    assert _pg_rows(url) == before, f"{case['id']}: the database changed"
