@@ -34,10 +34,15 @@ def demo(obj, n_cases, seed, reset):
     with Progress(transient=True) as bar:
         task = bar.add_task("generating cases", total=n_cases)
         result = demo_mod.build(target.engine, n_cases, seed, progress=lambda i: bar.update(task, completed=i))
+    from casechain.cli.report import COMPLIANCE_FIGURES, _compliance_table
+    from casechain.services import reports
+
     with target.uow(readonly=True) as uow:
         rows = demo_mod.summary(uow)
         sample = target.sample_refs(uow)
+        compliance = reports.compliance(uow, "district")
     write(to_table(rows, title=f"Demo: {result.cases} cases at {result.stations} stations ({result.actions} actions, {result.refused} refused by the rules)"))
+    write(_compliance_table(compliance, COMPLIANCE_FIGURES))
     click.echo(f"Database: {target.url}")
     click.echo("Explore it (every command takes --db, or set CASECHAIN_DB once):")
     click.echo(f"  export CASECHAIN_DB='{target.url}'")

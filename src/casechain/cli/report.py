@@ -75,14 +75,16 @@ def compliance(obj, by, date_from, date_to, as_of, fmt, output, force):
     from casechain.services import reports
 
     view = obj.run(reports.compliance, by, date_from, date_to, as_of, readonly=True)
-    figures = ["deficiency_rounds", "police_days", "prosecution_days", "overrides", "late_entries", "pauses", "extensions"]
-    columns = ["group", "cases", *_clock_columns(view), *figures]
+    columns = ["group", "cases", *_clock_columns(view), *COMPLIANCE_FIGURES]
     if fmt == "table":
-        write(_compliance_table(view, figures), output, force)
+        write(_compliance_table(view, COMPLIANCE_FIGURES), output, force)
         return
     from casechain.report_html import compliance_html
 
     _out(view, columns, columns, fmt, output, force, compliance_html, "")
+
+
+COMPLIANCE_FIGURES = ["deficiency_rounds", "police_days", "prosecution_days", "overrides", "late_entries", "pauses", "extensions"]
 
 
 def _compliance_table(view: dict, figures: list[str]) -> str:
