@@ -20,7 +20,7 @@ BADGE_MAX = 32
 def init(uow: UnitOfWork, admin_badge: str | None = None, admin_name: str | None = None) -> dict:
     """Create or upgrade the schema, load shipped SOPs, create the first admin. Idempotent."""
     create_schema(uow.engine)
-    loaded = [key for key in (store_sop(uow, load_sop(path), path.name) for path in shipped_sop_files()) if key]
+    loaded = [key for key in (store_sop(uow, _shipped(path), path.name) for path in shipped_sop_files()) if key]
     if admin_badge:
         need_text(admin_name, "--name")
         existing = uow.officer(admin_badge)
@@ -52,6 +52,27 @@ def store_sop(uow: UnitOfWork, loaded: LoadedSop, label: str) -> str | None:
             "raise 'version' in the file so that existing cases keep the rules they were registered under"
         )
     return None
+
+
+_SHIPPED: dict[str, tuple[tuple, LoadedSop]] = {}
+
+
+def _stamp(files) -> tuple:
+    from pathlib import Path
+
+    return tuple((str(f), Path(f).stat().st_mtime_ns, Path(f).stat().st_size) for f in files)
+
+
+def _shipped(path) -> LoadedSop:
+    """A shipped SOP file, parsed once per process while it and the files it
+    extends are unchanged on disk (parsing YAML with positions is the slow part
+    of init)."""
+    hit = _SHIPPED.get(str(path))
+    if hit and _stamp(hit[1].files) == hit[0]:
+        return hit[1]
+    loaded = load_sop(path)
+    _SHIPPED[str(path)] = (_stamp(loaded.files), loaded)
+    return loaded
 
 
 def load_sop_into_db(uow: UnitOfWork, actor_badge: str, path: str) -> dict:
