@@ -19,6 +19,7 @@ from casechain.storage.db import make_engine
 from casechain.storage.uow import UnitOfWork
 
 PG_ENV = "CASECHAIN_TEST_PG_URL"
+CHALLAN_ITEMS = ["fir_copy", "site_plan", "statements_161", "post_mortem", "forensic_report", "arrest_status", "witness_list", "case_diary"]
 FIXED_NOW = datetime(2024, 3, 20, 5, 0, tzinfo=timezone.utc)  # 10:00 PKT
 
 
@@ -122,6 +123,28 @@ class World:
         return self.run(
             cases.register, sho, station, fir_no, 2024, sections, "2024-03-01T22:15", "2024-03-02T01:10", "Muhammad Aslam", list(accused), list(flags)
         )["ref"]
+
+    def two_cases(self) -> tuple[str, str, int, int]:
+        """Case CLN/123/2024 under investigation (IO-101, fir_copy ticked, accused
+        Bilal); case CLN/124/2024 under scrutiny with deficiency d1 resolved and d2 open."""
+        from casechain.services import cases, checklist, deficiencies
+
+        a = self.register(123)
+        self.run(cases.assign, "SHO-1", a, "IO-101")
+        self.run(cases.advance, "IO-101", a, "start_investigation")
+        self.run(checklist.tick, "IO-101", a, "fir_copy", "DD 12")
+        b = self.register(124)
+        self.run(cases.assign, "SHO-1", b, "IO-101")
+        self.run(cases.advance, "IO-101", b, "start_investigation")
+        for item in CHALLAN_ITEMS:
+            self.run(checklist.tick, "IO-101", b, item, f"ref {item}")
+        for item in ("recovery_memos", "case_property"):
+            self.run(checklist.not_applicable, "IO-101", b, item, "none")
+        self.run(cases.advance, "IO-101", b, "submit_challan")
+        d1 = self.run(deficiencies.flag, "PP-7", b, "WITNESS_LIST_MISSING", None)["id"]
+        self.run(deficiencies.resolve, "PP-7", b, d1)
+        d2 = self.run(deficiencies.flag, "PP-7", b, "FORENSIC_MISSING", None)["id"]
+        return a, b, d1, d2
 
     def dispose(self):
         self.engine.dispose()

@@ -39,13 +39,12 @@ from sqlalchemy import create_engine, select, text
 
 from casechain.cli import cli
 from casechain.domain.audit import GENESIS, EventRecord, link_hash
-from casechain.services import cases, checklist, deficiencies, transfer
+from casechain.services import transfer
 
 HERE = Path(__file__).parent / "bad_inputs"
 CORPUS = json.loads((HERE / "cases.json").read_text(encoding="utf-8"))
 NOW = "2024-03-20T10:00"  # Pakistan time = conftest.FIXED_NOW
 A, B = "CLN/123/2024", "CLN/124/2024"
-CHALLAN_ITEMS = ["fir_copy", "site_plan", "statements_161", "post_mortem", "forensic_report", "arrest_status", "witness_list", "case_diary"]
 CSV_HEAD = "station,fir_no,year,sections,occurred_at,reported_at,complainant,accused,flags\n"
 
 
@@ -65,23 +64,7 @@ def test_the_corpus_is_large_and_well_formed():
 
 # -- the databases the cases run against --------------------------------------------------
 def _build(w: World) -> dict:
-    """Case A under investigation (IO-101, fir_copy ticked, accused Bilal); case B
-    under scrutiny with deficiency D1 resolved and D2 open."""
-    a = w.register(123)
-    w.run(cases.assign, "SHO-1", a, "IO-101")
-    w.run(cases.advance, "IO-101", a, "start_investigation")
-    w.run(checklist.tick, "IO-101", a, "fir_copy", "DD 12")
-    b = w.register(124)
-    w.run(cases.assign, "SHO-1", b, "IO-101")
-    w.run(cases.advance, "IO-101", b, "start_investigation")
-    for item in CHALLAN_ITEMS:
-        w.run(checklist.tick, "IO-101", b, item, f"ref {item}")
-    for item in ("recovery_memos", "case_property"):
-        w.run(checklist.not_applicable, "IO-101", b, item, "none")
-    w.run(cases.advance, "IO-101", b, "submit_challan")
-    d1 = w.run(deficiencies.flag, "PP-7", b, "WITNESS_LIST_MISSING", None)["id"]
-    w.run(deficiencies.resolve, "PP-7", b, d1)
-    d2 = w.run(deficiencies.flag, "PP-7", b, "FORENSIC_MISSING", None)["id"]
+    a, b, d1, d2 = w.two_cases()
     assert (a, b) == (A, B)
     return {"D1": str(d1), "D2": str(d2)}
 

@@ -17,13 +17,11 @@ import pytest
 from click.testing import CliRunner
 
 from casechain.cli import cli
-from casechain.services import cases, checklist, deficiencies
 from conftest import World
 
 NOW = "2024-03-20T10:00"  # Pakistan time = conftest.FIXED_NOW
 A = "CLN/123/2024"  # under_investigation, IO-101, fir_copy ticked
 B = "CLN/124/2024"  # under_scrutiny, IO-101; deficiency D1 resolved, D2 open
-CHALLAN_ITEMS = ["fir_copy", "site_plan", "statements_161", "post_mortem", "forensic_report", "arrest_status", "witness_list", "case_diary"]
 
 
 def register_args(**over) -> list[str]:
@@ -54,21 +52,7 @@ def template(tmp_path_factory):
     path = folder / "casechain.db"
     w = World(f"sqlite:///{path}").setup()
     try:
-        a = w.register(123)
-        w.run(cases.assign, "SHO-1", a, "IO-101")
-        w.run(cases.advance, "IO-101", a, "start_investigation")
-        w.run(checklist.tick, "IO-101", a, "fir_copy", "DD 12")
-        b = w.register(124)
-        w.run(cases.assign, "SHO-1", b, "IO-101")
-        w.run(cases.advance, "IO-101", b, "start_investigation")
-        for item in CHALLAN_ITEMS:
-            w.run(checklist.tick, "IO-101", b, item, f"ref {item}")
-        for item in ("recovery_memos", "case_property"):
-            w.run(checklist.not_applicable, "IO-101", b, item, "none")
-        w.run(cases.advance, "IO-101", b, "submit_challan")
-        d1 = w.run(deficiencies.flag, "PP-7", b, "WITNESS_LIST_MISSING", None)["id"]
-        w.run(deficiencies.resolve, "PP-7", b, d1)
-        d2 = w.run(deficiencies.flag, "PP-7", b, "FORENSIC_MISSING", None)["id"]
+        a, b, d1, d2 = w.two_cases()
         assert (a, b) == (A, B)
     finally:
         w.dispose()

@@ -22,7 +22,7 @@ from casechain.services.common import (
     when_of,
 )
 from casechain.services.reference import parse_flags, parse_sections
-from casechain.storage.tables import Accused, AuditEvent, Case, Officer
+from casechain.storage.tables import Accused, Case, Officer
 from casechain.storage.uow import UnitOfWork
 
 DEFAULT_SOP = "default"
@@ -320,5 +320,3 @@ def history(uow: UnitOfWork, ref: str) -> list[dict]:
         for e in uow.events(case.id)
     ]
 
-
-__all__ = ["register", "assign", "advance", "events", "show", "list_cases", "history", "AuditEvent"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from datetime import datetime
@@ -200,6 +199,3 @@ def record(
 def digest_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-
-def dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False)
