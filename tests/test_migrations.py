@@ -123,14 +123,16 @@ def test_a_database_at_the_first_revision_upgrades_with_nothing_lost(db_url, his
         w.dispose()
 
 
-def test_a_database_made_before_migrations_is_stamped_and_upgraded(sqlite_url, tmp_path):
+def test_a_database_made_before_migrations_is_stamped_and_upgraded(sqlite_url, tmp_path, monkeypatch):
     """The first shipped revision is the baseline: the schema create_all made."""
     history = tmp_path / "versions"
     migrate.revision("baseline", versions=history, rev_id="0001")
     migrate.revision("nothing new yet", versions=history, rev_id="0002")
-    w = World(sqlite_url).setup()  # create_all, as casechain did before it had migrations
-    ref = w.register(7)
-    w.dispose()
+    with monkeypatch.context() as m:  # init as casechain did before it had migrations: create_all
+        m.setattr(migrate, "has_revisions", lambda versions=None: False)
+        w = World(sqlite_url).setup()
+        ref = w.register(7)
+        w.dispose()
     engine = make_engine(sqlite_url)
     try:
         assert migrate.current(engine) is None
@@ -145,12 +147,12 @@ def test_a_database_made_before_migrations_is_stamped_and_upgraded(sqlite_url, t
     w.dispose()
 
 
-def test_the_shipped_schema_matches_the_models(sqlite_url):
+def test_the_shipped_schema_matches_the_models(db_url):
     """``casechain init`` builds exactly the models' tables: through the shipped
     revisions when there are any (then they must be complete), else create_all."""
     from casechain.services import admin
 
-    w = World(sqlite_url)
+    w = World(db_url)
     w.run(admin.init, "ADM-1", "System Admin")
     try:
         assert _diff(w.engine) == [], "the models changed without a revision: python -m casechain.storage.migrate revision '...'"

@@ -52,4 +52,6 @@ def prepare_demo_db(db: str | None, reset: bool) -> DemoTarget:
         from sqlmodel import SQLModel
 
         SQLModel.metadata.drop_all(engine)
+        with engine.begin() as conn:  # and the schema's revision, so init builds it again
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     return DemoTarget(url, engine)

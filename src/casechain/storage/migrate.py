@@ -3,8 +3,7 @@
 ``casechain init`` calls :func:`upgrade`: an empty database is built revision
 by revision; a database made before casechain had migrations (by
 ``create_all``) is first stamped at the first revision, which describes that
-schema; then every newer revision is applied. While the package ships no
-revision yet, ``init`` keeps creating the tables from the models.
+schema (0001, the baseline); then every newer revision is applied.
 
 Developers make a revision after changing ``storage/tables.py``::
 
