@@ -11,7 +11,7 @@ from bench_lib import Row, casechain_exe, min_time
 
 
 def run(quick: bool, pg_url=None) -> list[Row]:
-    runs = 5 if quick else 10
+    runs = 10  # the minimum of 10 runs: start-up time is noisy, its floor is not
     py = sys.executable
     exe = casechain_exe()
     bare_click = min_time([py, "-c", "import click"], runs)

@@ -57,13 +57,12 @@ stays breached for every later T.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from casechain.domain.errors import Refused
 from casechain.domain.sop import ClockSpec
-from casechain.domain.timeutil import LOCAL, UTC, as_utc, local_text
+from casechain.domain.timeutil import LAST_SECOND, LOCAL, UTC, as_utc, end_of_day, local_date, local_text, start_of_day  # noqa: F401  (day boundaries, used as dc.*)
 
-LAST_SECOND = time(23, 59, 59)
 STATUSES = ("pending", "met", "breached")
 _MAX_SCAN = 3660  # a calendar in which ten years have no working day is broken
 
@@ -81,22 +80,6 @@ class Calendar:
 
 
 NO_HOLIDAYS = Calendar()
-
-
-# -- dates and instants ---------------------------------------------------------
-def local_date(at: datetime) -> date:
-    """The date on the station wall (Asia/Karachi) at instant ``at``."""
-    return as_utc(at).astimezone(LOCAL).date()
-
-
-def end_of_day(day: date) -> datetime:
-    """23:59:59 Asia/Karachi of ``day``, as aware UTC."""
-    return datetime.combine(day, LAST_SECOND, LOCAL).astimezone(UTC)
-
-
-def start_of_day(day: date) -> datetime:
-    """00:00 Asia/Karachi of ``day``, as aware UTC."""
-    return datetime.combine(day, time(0, 0), LOCAL).astimezone(UTC)
 
 
 def last_day(start: date, days: int, holidays: str = "count", calendar: Calendar = NO_HOLIDAYS) -> date:

@@ -7,13 +7,14 @@ on the station wall.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from casechain.domain.errors import BadInput
 
 LOCAL = ZoneInfo("Asia/Karachi")
 UTC = timezone.utc
+LAST_SECOND = time(23, 59, 59)
 
 
 def parse_when(text: str, what: str = "date-time") -> datetime:
@@ -50,3 +51,19 @@ def local_text(value: datetime | None) -> str:
     if value is None:
         return ""
     return as_utc(value).astimezone(LOCAL).strftime("%Y-%m-%d %H:%M PKT")
+
+
+# -- dates and instants ---------------------------------------------------------
+def local_date(at: datetime) -> date:
+    """The date on the station wall (Asia/Karachi) at instant ``at``."""
+    return as_utc(at).astimezone(LOCAL).date()
+
+
+def end_of_day(day: date) -> datetime:
+    """23:59:59 Asia/Karachi of ``day``, as aware UTC."""
+    return datetime.combine(day, LAST_SECOND, LOCAL).astimezone(UTC)
+
+
+def start_of_day(day: date) -> datetime:
+    """00:00 Asia/Karachi of ``day``, as aware UTC."""
+    return datetime.combine(day, time(0, 0), LOCAL).astimezone(UTC)

@@ -6,15 +6,20 @@ the proof is (a memo number, a report number), not just that someone clicked.
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import select
 
+from casechain.domain import events
 from casechain.domain.errors import BadInput, Refused
 from casechain.domain.roles import Place, Role, jurisdiction_problem
-from casechain.domain.sop import Sop
+from casechain.domain.sop import Condition, Sop
 from casechain.domain.timeutil import as_utc, iso_utc
 from casechain.services.common import actor_of, case_of, case_sop, facts_of, need_text, record, require_role, when_of
 from casechain.storage.tables import Case, ChecklistEntry
 from casechain.storage.uow import UnitOfWork
+
+
+_UNCONDITIONAL = Condition()
 
 
 def checklist_rows(uow: UnitOfWork, case: Case, sop: Sop) -> list[dict]:
@@ -59,18 +64,24 @@ def _editable(uow: UnitOfWork, actor_badge: str, ref: str, item_id: str, expecte
             f"the checklist of {case.ref} cannot change in state {case.state} "
             f"(only in: {', '.join(sop.checklist_open_in)})"
         )
-    failures = item.applies_when.failures(facts_of(uow, case))
-    if failures:
-        raise Refused(f"item {item.id} does not apply to {case.ref}: {'; '.join(failures)}")
+    if item.applies_when != _UNCONDITIONAL:  # the facts cost a query; most items need none
+        failures = item.applies_when.failures(facts_of(uow, case))
+        if failures:
+            raise Refused(f"item {item.id} does not apply to {case.ref}: {'; '.join(failures)}")
     return actor, case, item
 
 
+_entry = ChecklistEntry.__table__
+_UPDATE_ENTRY = _entry.update().where(_entry.c.case_id == bindparam("b_case"), _entry.c.item == bindparam("b_item"))
+_INSERT_ENTRY = _entry.insert()
+
+
 def _put(uow, case, item_id, status, detail, actor, occurred):
-    entry = uow.session.get(ChecklistEntry, (case.id, item_id))
-    if entry is None:
-        uow.session.add(ChecklistEntry(case_id=case.id, item=item_id, status=status, detail=detail, by=actor.badge, at=as_utc(occurred)))
-    else:
-        entry.status, entry.detail, entry.by, entry.at = status, detail, actor.badge, as_utc(occurred)
+    # Core, portable upsert: re-ticking replaces the entry, the first tick adds it.
+    values = {"status": status, "detail": detail, "by": actor.badge, "at": as_utc(occurred)}
+    conn = uow.connection()
+    if conn.execute(_UPDATE_ENTRY, {"b_case": case.id, "b_item": item_id, **values}).rowcount == 0:
+        conn.execute(_INSERT_ENTRY, {"case_id": case.id, "item": item_id, **values})
 
 
 def tick(uow: UnitOfWork, actor_badge: str, ref: str, item_id: str, evidence: str, at=None, expected_version=None) -> dict:
@@ -79,7 +90,7 @@ def tick(uow: UnitOfWork, actor_badge: str, ref: str, item_id: str, evidence: st
     evidence = need_text(evidence, "--evidence (the reference of the document or memo)")
     occurred = when_of(uow, case, at)
     _put(uow, case, item.id, "done", evidence, actor, occurred)
-    record(uow, case, "tick", actor.badge, occurred, {"item": item.id, "evidence": evidence}, {}, expected_version)
+    record(uow, case, "tick", actor.badge, occurred, events.tick_payload(item.id, evidence), {}, expected_version)
     uow.commit()
     return {"ref": case.ref, "item": item.id, "status": "done", "version": case.version}
 
@@ -92,7 +103,7 @@ def not_applicable(uow: UnitOfWork, actor_badge: str, ref: str, item_id: str, re
     reason = need_text(reason, "--reason")
     occurred = when_of(uow, case, at)
     _put(uow, case, item.id, "na", reason, actor, occurred)
-    record(uow, case, "na", actor.badge, occurred, {"item": item.id, "reason": reason}, {}, expected_version)
+    record(uow, case, "na", actor.badge, occurred, events.na_payload(item.id, reason), {}, expected_version)
     uow.commit()
     return {"ref": case.ref, "item": item.id, "status": "na", "version": case.version}
 

@@ -5,23 +5,27 @@ inside the same transaction. It starts and meets the SOP's clocks, keeps the
 per-case report figures (``case_track``: who holds the file, rounds,
 overrides, late entries), marks late entries and refuses steps recorded out
 of order (a verdict dated before the filing). It writes only derived tables,
-never an audit event, so a case's version is unchanged by it.
+never an audit event, so a case's version is unchanged by it. ``rebuild`` and
+``rebuild_all`` derive the same rows by replaying audit trails; both go
+through one fold, ``domain.tracking.apply``.
 
 The user actions ``case pause|resume|extend`` are here too.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from itertools import groupby
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, delete
 from sqlmodel import select
 
-from casechain.calendars import load_calendar
 from casechain.domain import clocks as dc
+from casechain.domain import tracking
 from casechain.domain.errors import BadInput, Refused
 from casechain.domain.roles import Place, Role, jurisdiction_problem
-from casechain.domain.sop import ClockSpec, Condition, Sop
+from casechain.domain.sop import ClockSpec, Sop
 from casechain.domain.timeutil import as_utc, iso_utc, local_text
 from casechain.services.common import (
     actor_of,
@@ -30,6 +34,7 @@ from casechain.services.common import (
     facts_of,
     need_text,
     record,
+    sop_of,
     when_of,
 )
 from casechain.storage.tables import (
@@ -43,35 +48,17 @@ from casechain.storage.tables import (
 )
 from casechain.storage.uow import UnitOfWork
 
-_NO_CONDITION = Condition()
-
-
-def fir_month(at: datetime) -> str:
-    """YYYY-MM of an instant in Pakistan time (the cohort an FIR belongs to)."""
-    return dc.local_date(at).strftime("%Y-%m")
-
 
 def calendar_of(sop: Sop) -> dc.Calendar:
-    return load_calendar(sop.calendar) if sop.calendar else dc.NO_HOLIDAYS
+    if not sop.calendar:
+        return dc.NO_HOLIDAYS
+    from casechain.calendars import load_calendar  # YAML: only for SOPs that name a calendar
+
+    return load_calendar(sop.calendar)
 
 
-def holder_of(sop: Sop, state: str) -> str:
-    """Who has the file in ``state``: the SOP's ``holder``, else police/prosecution
-    from the states where each works on it, court, or nobody (closed)."""
-    st = sop.state(state)
-    if st is not None and st.holder:
-        return st.holder
-    if st is not None and st.terminal:
-        return "closed"
-    if state in sop.scrutiny_states:
-        return "prosecution"
-    if state in sop.checklist_open_in:
-        return "police"
-    return "court"
-
-
-# -- rows <-> domain -------------------------------------------------------------
-def state_of(row: Clock) -> dc.ClockState:
+def state_of(row) -> dc.ClockState:
+    """The domain state of a stored clock (an ORM row or a Core row)."""
     return dc.ClockState(
         name=row.name,
         started_at=as_utc(row.started_at),
@@ -90,146 +77,109 @@ def state_of(row: Clock) -> dc.ClockState:
     )
 
 
-def _save(row: Clock, state: dc.ClockState, calendar: dc.Calendar) -> None:
-    row.due_at = state.due(calendar)
-    row.met_from, row.breached_after = dc.window(state, row.due_at)
-    row.paused_at, row.paused_days, row.paused_seconds, row.pauses = state.paused_at, state.paused_days, state.paused_seconds, state.pauses
-    row.extra_days, row.extra_hours = state.extra_days, state.extra_hours
-    row.met_at = state.met_at
-
-
 # -- the hook ------------------------------------------------------------------------
-def on_record(uow: UnitOfWork, case: Case, event: AuditEvent, payload: dict) -> None:
-    """Bring clocks and report figures up to date with one new audit event."""
+# Core statements built once: the hook runs inside every action (see uow.py).
+_track = CaseTrack.__table__
+_clock = Clock.__table__
+_TRACK_FIELDS = [f for f in tracking.Track.__dataclass_fields__]
+_SELECT_TRACK = select(*(_track.c[f] for f in _TRACK_FIELDS)).where(_track.c.case_id == bindparam("cid"))
+_INSERT_TRACK = _track.insert()
+_UPDATE_TRACK = _track.update().where(_track.c.case_id == bindparam("b_case"))
+_CLOCK_FIELDS = ("id", "name", "accused_id", "responsible", "start_seq", "met_by", "met_seq", "started_at", "limit_days", "limit_hours", "kind",
+                 "holidays", "paused_at", "paused_days", "paused_seconds", "pauses", "extra_days", "extra_hours", "met_at", "violated")
+_OPEN_CLOCKS = select(*(_clock.c[f] for f in _CLOCK_FIELDS)).where(_clock.c.case_id == bindparam("cid"), _clock.c.met_at.is_(None))
+_INSERT_CLOCK = _clock.insert()
+_UPDATE_CLOCK = _clock.update().where(_clock.c.id == bindparam("b_id"))
+_CLOCK_HOLDERS = _clock.update().where(_clock.c.case_id == bindparam("b_case"))
+_INSERT_LATE = LateEntry.__table__.insert()
+
+
+def _instance(row) -> tracking.ClockInstance:
+    return tracking.ClockInstance(state_of(row), row.responsible, row.start_seq, row.accused_id, row.met_by, row.met_seq, row.id)
+
+
+def _late_row(case_id: int, late: tracking.LateMark) -> dict:
+    return {"case_id": case_id, "seq": late.seq, "action": late.action, "hours_late": late.hours_late, "reason": late.reason}
+
+
+def on_record(uow: UnitOfWork, case: Case, event: tracking.Event) -> None:
+    """Bring clocks and report figures up to date with one new audit event:
+    one read of the case's figures, the open clocks only when the event can
+    touch a clock, and a write only of what changed."""
     sop = case_sop(uow, case)
-    at = as_utc(event.occurred_at)
-    action = event.action
-    track = uow.session.get(CaseTrack, case.id)
-    if track is None:
-        track = CaseTrack(
-            case_id=case.id,
-            station=case.station,
-            district=case.district,
-            io=None if action == "register" else case.io,
-            reported_at=as_utc(case.reported_at),
-            fir_month=fir_month(case.reported_at),
-            holder=holder_of(sop, payload["state"] if action == "register" else payload["from"] if action == "advance" else case.state),
-            holder_since=as_utc(case.reported_at),
-            moved_at=as_utc(case.reported_at),
-        )
-        uow.session.add(track)
-    _mark_late(uow, sop, case, event, payload, track)
-    if payload.get("override"):
-        track.overrides += 1
-    if action == "advance":
-        _advance(sop, track, at, payload)
-    elif action == "assign" and track.io != payload["io"]:
-        track.io = payload["io"]
-        uow.session.exec(update(Clock).where(Clock.case_id == case.id).values(io=track.io).execution_options(synchronize_session=False))
-    elif action == "clock_pause":
-        track.pauses += 1
-    elif action == "clock_extend":
-        track.extensions += 1
-    officer = uow.session.get(Officer, event.actor)
-    if officer is not None and officer.role == Role.PROSECUTOR.value and track.prosecutor != officer.badge:
-        track.prosecutor = officer.badge
-        uow.session.exec(update(Clock).where(Clock.case_id == case.id).values(prosecutor=track.prosecutor).execution_options(synchronize_session=False))
-    fired = set(dc.triggers(action, payload))
-    if fired:
-        _meet(uow, sop, case, event, payload, fired, at)
-        _start(uow, sop, case, event, payload, fired, at, track)
-
-
-def _mark_late(uow, sop: Sop, case: Case, event: AuditEvent, payload: dict, track: CaseTrack) -> None:
-    # An FIR's own time is its entry in the station register (s.154); a delay in
-    # registering is a different figure from a step logged after the fact.
-    if event.action == "register" or sop.late_entry_hours is None:
-        return
-    hours = (as_utc(event.recorded_at) - as_utc(event.occurred_at)).total_seconds() / 3600
-    if hours > sop.late_entry_hours:
-        uow.session.add(LateEntry(case_id=case.id, seq=event.seq, action=event.action, hours_late=round(hours, 2), reason=payload.get("late_reason")))
-        track.late_entries += 1
-
-
-def _advance(sop: Sop, track: CaseTrack, at: datetime, payload: dict) -> None:
-    moved_at = as_utc(track.moved_at)
-    if at < moved_at:
-        raise Refused(
-            f"{payload['event']} at {local_text(at)} is before {track.moved_by} at {local_text(moved_at)}: "
-            "the steps of a case happen in order; check --at"
-        )
-    track.moved_at, track.moved_by = at, payload["event"]
-    new_holder = holder_of(sop, payload["to"])
-    if new_holder != track.holder:
-        spent = max(0, int((at - as_utc(track.holder_since)).total_seconds()))
-        if track.holder == "police":
-            track.police_seconds += spent
-        elif track.holder == "prosecution":
-            track.prosecution_seconds += spent
-        track.holder, track.holder_since = new_holder, at
-    if "round" in payload:
-        track.rounds = payload["round"]
-
-
-def _meet(uow, sop: Sop, case: Case, event: AuditEvent, payload: dict, fired: set, at: datetime) -> None:
-    specs = {c.name: c for c in sop.clocks if fired & set(c.met_by)}
-    if not specs:
-        return
-    q = select(Clock).where(Clock.case_id == case.id, Clock.name.in_(list(specs)), Clock.met_at.is_(None))
     calendar = calendar_of(sop)
-    for row in uow.session.exec(q).all():
-        if specs[row.name].per == "accused" and row.accused_id != payload.get("accused_id"):
-            continue
-        state = dc.meet(state_of(row), at)
-        _save(row, state, calendar)
-        row.met_by, row.met_seq = max(fired & set(specs[row.name].met_by)), event.seq
-        uow.session.add(row)
+    conn = uow.connection()
+    row = conn.execute(_SELECT_TRACK, {"cid": case.id}).first()
+    if row is None:
+        track = tracking.new_track(sop, case.station, case.district, case.io, case.reported_at, case.state, event)
+        before = None
+    else:
+        track = tracking.Track(**row._mapping)
+        before = dict(vars(track))
+    clocks = []
+    if tracking.touches_clocks(event.action, event.payload):
+        clocks = [_instance(r) for r in conn.execute(_OPEN_CLOCKS, {"cid": case.id})]
+    officer = uow.officer(event.actor)
+    fx = tracking.apply(sop, calendar, track, clocks, event, officer.role if officer else None, lambda: facts_of(uow, case))
+    if before is None:
+        conn.execute(_INSERT_TRACK, {"case_id": case.id, **vars(track)})
+    else:
+        changed = {k: v for k, v in vars(track).items() if v != before[k]}
+        if changed:
+            conn.execute(_UPDATE_TRACK, {"b_case": case.id, **changed})
+        if "io" in changed or "prosecutor" in changed:  # the clocks carry them for reports
+            conn.execute(_CLOCK_HOLDERS, {"b_case": case.id, "io": track.io, "prosecutor": track.prosecutor})
+    if fx.changed:
+        conn.execute(_UPDATE_CLOCK, [{"b_id": c.id, **tracking.clock_columns(c, calendar)} for c in fx.changed])
+    if fx.started:
+        conn.execute(_INSERT_CLOCK, [{"case_id": case.id, **tracking.new_clock_row(c, track, calendar)} for c in fx.started])
+    if fx.late:
+        conn.execute(_INSERT_LATE, _late_row(case.id, fx.late))
 
 
-def _start(uow, sop: Sop, case: Case, event: AuditEvent, payload: dict, fired: set, at: datetime, track: CaseTrack) -> None:
-    facts = None
-    for spec in sop.clocks:
-        if not fired & set(spec.starts_on):
-            continue
-        if spec.applies_when != _NO_CONDITION:
-            facts = facts or facts_of(uow, case)
-            if not spec.applies_when.holds(facts):
-                continue
-        accused_id = payload.get("accused_id") if spec.per == "accused" else None
-        if spec.per == "accused" and accused_id is None:
-            continue
-        order_days = payload.get("days") if spec.limit_from == "order" else None
-        if spec.limit_from == "order" and order_days is None:
-            continue
-        calendar = calendar_of(sop) if spec.holidays != "count" else dc.NO_HOLIDAYS
-        state = dc.start(spec, at, order_days, violated=spec.name in payload.get("exceeds", ()))
-        due = state.due(calendar)
-        met_from, breached_after = dc.window(state, due)
-        uow.session.add(
-            Clock(
-                case_id=case.id,
-                name=spec.name,
-                accused_id=accused_id,
-                station=track.station,
-                district=track.district,
-                io=track.io,
-                prosecutor=track.prosecutor,
-                reported_at=track.reported_at,
-                fir_month=track.fir_month,
-                kind=spec.kind,
-                holidays=spec.holidays,
-                responsible=spec.responsible,
-                started_at=state.started_at,
-                due_at=due,
-                base_due_at=state.base_due(calendar),
-                met_from=met_from,
-                breached_after=breached_after,
-                limit_days=state.days,
-                limit_hours=state.hours,
-                violated=state.violated,
-                start_seq=event.seq,
-            )
-        )
+# -- replay -----------------------------------------------------------------------------
+_HEAD_FIELDS = ("id", "station", "district", "io", "reported_at", "state", "sop_name", "sop_version", "sections", "flags", "report")
+_CASE_HEADS = select(*(Case.__table__.c[f] for f in _HEAD_FIELDS)).where(Case.id > bindparam("after")).order_by(Case.id).limit(bindparam("n"))
+_EVENTS = (
+    select(AuditEvent.case_id, AuditEvent.seq, AuditEvent.action, AuditEvent.actor, AuditEvent.occurred_at, AuditEvent.recorded_at, AuditEvent.payload)
+    .where(AuditEvent.case_id.between(bindparam("lo"), bindparam("hi")))
+    .order_by(AuditEvent.case_id, AuditEvent.seq)
+)
+_PROSECUTORS = select(Officer.badge).where(Officer.role == Role.PROSECUTOR.value)
+
+
+def _replay(uow: UnitOfWork, heads: list) -> int:
+    """Recompute clocks, late entries and figures of ``heads`` (case rows with
+    consecutive ids, no case between them left out) from their audit trails:
+    one query for all their events, the same fold as the hook, bulk writes.
+    Returns the number of events replayed."""
+    conn = uow.connection()
+    lo, hi = heads[0].id, heads[-1].id
+    for table in (Clock, LateEntry, CaseTrack):
+        conn.execute(delete(table).where(table.case_id.between(lo, hi)))
+    prosecutors = set(conn.execute(_PROSECUTORS).scalars())
+    rows = conn.execute(_EVENTS, {"lo": lo, "hi": hi}).all()
+    by_id = {h.id: h for h in heads}
+    tracks, clock_rows, lates = [], [], []
+    for case_id, events in groupby(rows, key=lambda r: r.case_id):
+        head = by_id[case_id]
+        sop = sop_of(uow, head.sop_name, head.sop_version)
+        calendar = calendar_of(sop)
+        track, clocks = None, []
+        for r in events:
+            ev = tracking.Event(r.seq, r.action, r.actor, r.occurred_at, r.recorded_at, json.loads(r.payload))
+            if track is None:
+                track = tracking.new_track(sop, head.station, head.district, head.io, head.reported_at, head.state, ev)
+            role = Role.PROSECUTOR.value if r.actor in prosecutors else None
+            fx = tracking.apply(sop, calendar, track, clocks, ev, role, lambda head=head: facts_of(uow, head))
+            if fx.late:
+                lates.append(_late_row(case_id, fx.late))
+        tracks.append({"case_id": case_id, **vars(track)})
+        clock_rows.extend({"case_id": case_id, **tracking.new_clock_row(c, track, calendar)} for c in clocks)
+    for stmt, values in ((_INSERT_TRACK, tracks), (_INSERT_CLOCK, clock_rows), (_INSERT_LATE, lates)):
+        if values:
+            conn.execute(stmt, values)
+    return len(rows)
 
 
 def rebuild(uow: UnitOfWork, case: Case) -> int:
@@ -238,58 +188,22 @@ def rebuild(uow: UnitOfWork, case: Case) -> int:
     For loaders that insert audit events in bulk, and to check that the
     figures kept step by step equal a replay. Returns the events replayed.
     """
-    import json
-
-    from sqlalchemy import delete
-
-    for table in (Clock, LateEntry, CaseTrack):
-        uow.session.exec(delete(table).where(table.case_id == case.id))
-    uow.session.flush()
-    events = uow.events(case.id)
-    for ev in events:
-        payload = json.loads(ev.payload)
-        on_record(uow, case, ev, payload)
-        uow.session.flush()
-        if ev.action in ("clock_pause", "clock_resume", "clock_extend"):
-            _replay_clock_action(uow, case, ev, payload)
-    return len(events)
+    return _replay(uow, [case])
 
 
 def rebuild_all(uow: UnitOfWork, batch: int = 500) -> dict:
-    """``rebuild`` for every case, committing each batch (for bulk loaders)."""
+    """``rebuild`` for every case, committing each batch of ``batch`` cases
+    (for bulk loaders). Returns ``{"cases": n, "events": m}``."""
     cases = events = 0
     last_id = 0
     while True:
-        chunk = uow.session.exec(select(Case).where(Case.id > last_id).order_by(Case.id).limit(batch)).all()
-        if not chunk:
+        heads = uow.connection().execute(_CASE_HEADS, {"after": last_id, "n": batch}).all()
+        if not heads:
             return {"cases": cases, "events": events}
-        for case in chunk:
-            events += rebuild(uow, case)
-            cases += 1
-        last_id = chunk[-1].id
+        events += _replay(uow, heads)
+        cases += len(heads)
+        last_id = heads[-1].id
         uow.commit()
-        uow.session.expunge_all()
-
-
-def _replay_clock_action(uow, case: Case, ev: AuditEvent, payload: dict) -> None:
-    sop = case_sop(uow, case)
-    spec = sop.clock(payload["clock"])
-    row = uow.session.exec(
-        select(Clock).where(Clock.case_id == case.id, Clock.start_seq == payload["start_seq"], Clock.name == payload["clock"])
-    ).first()
-    if row is None or spec is None:
-        return
-    at = as_utc(ev.occurred_at)
-    calendar = calendar_of(sop)
-    state = state_of(row)
-    if ev.action == "clock_pause":
-        state = dc.pause(state, at, calendar)
-    elif ev.action == "clock_resume":
-        state = dc.resume(state, at)
-    else:
-        state = dc.extend(state, spec, at, payload.get("days"), payload.get("hours"), calendar)
-    _save(row, state, calendar)
-    uow.session.add(row)
 
 
 # -- late entries --------------------------------------------------------------------
@@ -353,9 +267,9 @@ def clock_rows(uow: UnitOfWork, case: Case, as_of: datetime | None = None) -> li
 
 
 # -- user actions: pause, resume, extend -------------------------------------------------
-def _clock_action(uow, actor_badge: str, ref: str, clock: str, accused: str | None, roles, doing: str, precheck=None):
+def _clock_action(uow, actor_badge: str, ref: str, clock: str, accused: str | None, roles, doing: str, expected_version: int | None, precheck=None):
     actor = actor_of(uow, actor_badge)
-    case = case_of(uow, ref)
+    case = case_of(uow, ref, expected_version)
     sop = case_sop(uow, case)
     spec = sop.clock((clock or "").strip())
     if spec is None:
@@ -389,16 +303,16 @@ def _clock_action(uow, actor_badge: str, ref: str, clock: str, accused: str | No
 
 
 def _finish(uow, actor, case, sop, spec, row, action, occurred, payload, late_reason, expected_version, state):
-    calendar = calendar_of(sop)
     late = late_reason_for(uow, case, occurred, late_reason)
-    _save(row, state, calendar)
-    uow.session.add(row)
-    payload = {"clock": spec.name, "start_seq": row.start_seq, **payload, "due": iso_utc(row.due_at)}
+    due = state.due(calendar_of(sop))
+    payload = {"clock": spec.name, "start_seq": row.start_seq, **payload, "due": iso_utc(due)}
     if late:
         payload["late_reason"] = late
+    # The clock hook applies this event to the stored clock (domain.tracking),
+    # as a replay of the audit trail does: ``state`` only checked it here.
     record(uow, case, action, actor.badge, occurred, payload, {}, expected_version)
     uow.commit()
-    return {"ref": case.ref, "clock": spec.name, "due": iso_utc(row.due_at), "due_local": local_text(row.due_at), "paused": row.paused_at is not None, "version": case.version}
+    return {"ref": case.ref, "clock": spec.name, "due": iso_utc(due), "due_local": local_text(due), "paused": state.paused_at is not None, "version": case.version}
 
 
 def _pausable(sop: Sop, spec: ClockSpec) -> None:
@@ -413,7 +327,7 @@ def _extendable(sop: Sop, spec: ClockSpec) -> None:
 
 def pause(uow: UnitOfWork, actor_badge: str, ref: str, clock: str, reason: str, accused: str | None = None, at: str | None = None, late_reason: str | None = None, expected_version: int | None = None) -> dict:
     """Stop a clock where the SOP allows it (e.g. a court stayed the proceedings)."""
-    actor, case, sop, spec, row = _clock_action(uow, actor_badge, ref, clock, accused, lambda s: s.pause_roles, "pause", _pausable)
+    actor, case, sop, spec, row = _clock_action(uow, actor_badge, ref, clock, accused, lambda s: s.pause_roles, "pause", expected_version, _pausable)
     reason = need_text(reason, "--reason")
     occurred = when_of(uow, case, at)
     state = dc.pause(state_of(row), occurred, calendar_of(sop))
@@ -422,7 +336,7 @@ def pause(uow: UnitOfWork, actor_badge: str, ref: str, clock: str, reason: str, 
 
 def resume(uow: UnitOfWork, actor_badge: str, ref: str, clock: str, accused: str | None = None, note: str | None = None, at: str | None = None, late_reason: str | None = None, expected_version: int | None = None) -> dict:
     """Restart a paused clock; its deadline moves by the time it was paused."""
-    actor, case, sop, spec, row = _clock_action(uow, actor_badge, ref, clock, accused, lambda s: s.pause_roles, "resume")
+    actor, case, sop, spec, row = _clock_action(uow, actor_badge, ref, clock, accused, lambda s: s.pause_roles, "resume", expected_version)
     occurred = when_of(uow, case, at)
     state = dc.resume(state_of(row), occurred)
     extra = {"note": need_text(note, "--note")} if note else {}
@@ -431,7 +345,7 @@ def resume(uow: UnitOfWork, actor_badge: str, ref: str, clock: str, accused: str
 
 def extend(uow: UnitOfWork, actor_badge: str, ref: str, clock: str, reason: str, days: int | None = None, hours: int | None = None, accused: str | None = None, at: str | None = None, late_reason: str | None = None, expected_version: int | None = None) -> dict:
     """Move a clock's deadline, by a role and up to a total the SOP declares."""
-    actor, case, sop, spec, row = _clock_action(uow, actor_badge, ref, clock, accused, lambda s: s.extendable_by, "extend", _extendable)
+    actor, case, sop, spec, row = _clock_action(uow, actor_badge, ref, clock, accused, lambda s: s.extendable_by, "extend", expected_version, _extendable)
     if (days is None) == (hours is None):
         raise BadInput("say how long: --days N or --hours N")
     reason = need_text(reason, "--reason")

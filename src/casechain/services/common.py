@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
+import weakref
 from datetime import datetime
 
+from sqlalchemy import bindparam, null, select, union_all
+
 from casechain.domain.audit import GENESIS, EventRecord, canonical, link_hash
-from casechain.domain.errors import BadInput, Refused
+from casechain.domain.errors import BadInput, Conflict, Refused
 from casechain.domain.roles import Actor, Role
 from casechain.domain.sop import CaseFacts, Sop
-from casechain.domain.timeutil import UTC, as_utc, iso_utc, parse_when
+from casechain.domain.timeutil import as_utc, iso_utc, parse_when
+from casechain.domain.tracking import Event
 from casechain.storage.tables import AuditEvent, Case, ChecklistEntry, Deficiency
+from casechain.services.now import system_now  # noqa: F401  (re-exported: callers import it from here)
 from casechain.storage.uow import UnitOfWork
 
 REF_RE = re.compile(r"^([A-Za-z0-9-]{1,16})/(\d{1,7})/(\d{4})$")
-
-
-def system_now() -> datetime:
-    """Now, or the fixed instant in CASECHAIN_NOW (training drills, demos, tests)."""
-    fixed = os.environ.get("CASECHAIN_NOW")
-    if fixed:
-        return parse_when(fixed, "CASECHAIN_NOW")
-    return datetime.now(UTC)
 
 
 def make_ref(station: str, fir_no: int, year: int) -> str:
@@ -77,26 +73,35 @@ def case_of(uow: UnitOfWork, ref: str, expected_version: int | None = None) -> C
     case = uow.case(make_ref(m.group(1), int(m.group(2)), int(m.group(3))))
     if case is None:
         raise BadInput(f"unknown case {ref!r}: check the reference (case list)")
-    if expected_version is not None and expected_version != case.version:
-        from casechain.domain.errors import Conflict
-
-        raise Conflict(f"case {case.ref} is at version {case.version}, not {expected_version}: someone changed it; look again")
+    check_version(case, expected_version)
     return case
 
 
+def check_version(case: Case, expected_version: int | None) -> None:
+    """Conflict (exit 3) if the user saw another version than the stored one."""
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict(f"case {case.ref} is at version {case.version}, not {expected_version}: someone changed it; look again")
+
+
+# A stored SOP version never changes (init refuses that), so each is parsed once
+# per process, keyed by its digest (two databases may hold different files
+# under one name@version). Which digest a database holds under name@version is
+# remembered per engine, so the rules of a case cost no query after the first.
 _SOPS: dict[tuple[str, int, str], Sop] = {}
+_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> {(name, version): key}
 
 
 def sop_of(uow: UnitOfWork, name: str, version: int | None = None) -> Sop:
-    """The SOP version as stored at init (parsed once per process).
-
-    Only the digest is read on a cache hit: a stored SOP version never changes
-    (init refuses that), and the digest tells two databases' versions apart.
-    """
-    key = uow.sop_key(name, version)
+    """The SOP version as stored at init; without ``version``, the newest one
+    (looked up each time: another process may have loaded a newer one)."""
+    keys = _KEYS.setdefault(uow.engine, {})
+    key = keys.get((name, version)) if version is not None else None
     if key is None:
-        what = f"{name}@{version}" if version else name
-        raise BadInput(f"unknown SOP {what!r}: see sop list, or run casechain init to load shipped SOPs")
+        key = uow.sop_key(name, version)
+        if key is None:
+            what = f"{name}@{version}" if version else name
+            raise BadInput(f"unknown SOP {what!r}: see sop list, or run casechain init to load shipped SOPs")
+        keys[key[:2]] = key
     if key not in _SOPS:
         _SOPS[key] = Sop.model_validate_json(uow.sop_record(key[0], key[1]).body)
     return _SOPS[key]
@@ -110,17 +115,25 @@ def split_list(text: str | None) -> tuple[str, ...]:
     return tuple(p for p in (text or "").split(",") if p)
 
 
-def facts_of(uow: UnitOfWork, case: Case) -> CaseFacts:
-    from sqlmodel import func, select
+# The checklist and the unresolved deficiencies of a case in one round trip:
+# (item, status) per ticked item, (NULL, status) per unresolved deficiency.
+_FACTS = union_all(
+    select(ChecklistEntry.item, ChecklistEntry.status).where(ChecklistEntry.case_id == bindparam("cid")),
+    select(null().label("item"), Deficiency.status).where(Deficiency.case_id == bindparam("cid"), Deficiency.status != "resolved"),
+)
 
-    ticks = uow.session.exec(select(ChecklistEntry).where(ChecklistEntry.case_id == case.id)).all()
-    counts = dict(
-        uow.session.exec(
-            select(Deficiency.status, func.count())
-            .where(Deficiency.case_id == case.id, Deficiency.status != "resolved")
-            .group_by(Deficiency.status)
-        ).all()
-    )
+
+def facts_of(uow: UnitOfWork, case) -> CaseFacts:
+    """What the rules look at: the case row (or any row with its columns),
+    its checklist and its unresolved deficiencies."""
+    checklist: dict[str, str] = {}
+    open_deficiencies = unanswered = 0
+    for item, status in uow.connection().execute(_FACTS, {"cid": case.id}):
+        if item is not None:
+            checklist[item] = status
+        else:
+            open_deficiencies += 1
+            unanswered += status == "open"
     return CaseFacts(
         state=case.state,
         station=case.station,
@@ -129,9 +142,9 @@ def facts_of(uow: UnitOfWork, case: Case) -> CaseFacts:
         sections=split_list(case.sections),
         flags=frozenset(split_list(case.flags)),
         report=case.report,
-        checklist={t.item: t.status for t in ticks},
-        open_deficiencies=sum(counts.values()),
-        unanswered_deficiencies=counts.get("open", 0),
+        checklist=checklist,
+        open_deficiencies=open_deficiencies,
+        unanswered_deficiencies=unanswered,
     )
 
 
@@ -151,6 +164,9 @@ def when_of(uow: UnitOfWork, case: Case | None, at: str | None) -> datetime:
 
 
 # -- the audit append ---------------------------------------------------------
+_INSERT_EVENT = AuditEvent.__table__.insert()
+
+
 def record(
     uow: UnitOfWork,
     case: Case,
@@ -160,39 +176,43 @@ def record(
     payload: dict,
     changes: dict | None = None,
     expected_version: int | None = None,
-) -> AuditEvent:
+) -> Event:
     """Append one audit event and update the case row in the same transaction.
 
     ``expected_version`` is the version the user last saw (``--if-version``);
     without it, the version read at the start of this action.
     """
+    check_version(case, expected_version)
     read_version = case.version
-    if expected_version is not None and expected_version != read_version:
-        from casechain.domain.errors import Conflict
-
-        raise Conflict(f"case {case.ref} is at version {read_version}, not {expected_version}: someone changed it; look again")
-    recorded_at = uow.now()
+    # Rows the action added through the session go in first, so that the clock
+    # hook reads them.
+    uow.flush()
+    recorded_at = as_utc(uow.now())
+    occurred_at = as_utc(occurred_at)
     seq = read_version + 1
     rec = EventRecord(case.ref, seq, action, actor, iso_utc(occurred_at), iso_utc(recorded_at), payload)
     prev = case.head_hash or GENESIS
     digest = link_hash(prev, rec)
-    event = AuditEvent(
-        case_id=case.id,
-        seq=seq,
-        action=action,
-        actor=actor,
-        occurred_at=as_utc(occurred_at),
-        recorded_at=as_utc(recorded_at),
-        payload=canonical(payload).decode("utf-8"),
-        prev_hash=prev,
-        hash=digest,
+    # Core, not an ORM object: the event is written once and never changed.
+    uow.connection().execute(
+        _INSERT_EVENT,
+        {
+            "case_id": case.id,
+            "seq": seq,
+            "action": action,
+            "actor": actor,
+            "occurred_at": occurred_at,
+            "recorded_at": recorded_at,
+            "payload": canonical(payload).decode("utf-8"),
+            "prev_hash": prev,
+            "hash": digest,
+        },
     )
-    uow.session.add(event)
     uow.bump_case(case, read_version, {**(changes or {}), "version": seq, "head_hash": digest})
-    uow.session.flush()
+    event = Event(seq, action, actor, occurred_at, recorded_at, payload)
     from casechain.services.clocks import on_record  # clocks and report figures follow every event
 
-    on_record(uow, case, event, payload)
+    on_record(uow, case, event)
     return event
 
 

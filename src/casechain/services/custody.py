@@ -52,9 +52,9 @@ def accused_of(uow: UnitOfWork, case: Case, name: str | None) -> Accused:
     raise BadInput(f"case {case.ref} has {len(hits)} accused named {name!r}; custody entries need distinct names")
 
 
-def _begin(uow: UnitOfWork, actor_badge: str, ref: str, name: str, at: str | None, act: str):
+def _begin(uow: UnitOfWork, actor_badge: str, ref: str, name: str, at: str | None, act: str, expected_version: int | None):
     actor = actor_of(uow, actor_badge)
-    case = case_of(uow, ref)
+    case = case_of(uow, ref, expected_version)
     sop = case_sop(uow, case)
     if actor.role not in sop.custody_roles:
         allowed = ", ".join(r.value for r in sop.custody_roles)
@@ -125,7 +125,7 @@ def _order_specs(uow, sop: Sop, case: Case, trigger: str) -> list:
 # -- the actions -------------------------------------------------------------------------
 def arrest(uow: UnitOfWork, actor_badge: str, ref: str, accused: str, at: str | None = None, late_reason: str | None = None, expected_version: int | None = None) -> dict:
     """An accused is arrested: the 24-hour production clock starts."""
-    actor, case, _sop, person, state, occurred = _begin(uow, actor_badge, ref, accused, at, "arrest")
+    actor, case, _sop, person, state, occurred = _begin(uow, actor_badge, ref, accused, at, "arrest", expected_version)
     if state is not None and state.status in IN_CUSTODY:
         raise Refused(f"{person.name} is already in custody ({state.status.replace('_', ' ')} since {local_text(state.since)})")
     return _write(uow, actor, case, person, state, occurred, "arrest", {}, late_reason, expected_version, "arrested")
@@ -134,7 +134,7 @@ def arrest(uow: UnitOfWork, actor_badge: str, ref: str, accused: str, at: str | 
 def produce(uow: UnitOfWork, actor_badge: str, ref: str, accused: str, court: str, at: str | None = None, late_reason: str | None = None, expected_version: int | None = None) -> dict:
     """The accused is produced before a Magistrate or court."""
     court = need_text(court, "--court")
-    actor, case, _sop, person, state, occurred = _begin(uow, actor_badge, ref, accused, at, "production")
+    actor, case, _sop, person, state, occurred = _begin(uow, actor_badge, ref, accused, at, "production", expected_version)
     _in_custody(person, state, "the production")
     if state.status == "produced":
         raise Refused(f"{person.name} was produced at {local_text(state.since)} and has no remand or release since; record the court's order")
@@ -147,7 +147,7 @@ def remand(uow: UnitOfWork, actor_badge: str, ref: str, accused: str, kind: str,
         raise BadInput(f"bad --kind {kind!r}: physical or judicial")
     if not isinstance(days, int) or days < 1:
         raise BadInput(f"bad --days {days!r}: a whole number of days, at least 1")
-    actor, case, sop, person, state, occurred = _begin(uow, actor_badge, ref, accused, at, f"{kind} remand")
+    actor, case, sop, person, state, occurred = _begin(uow, actor_badge, ref, accused, at, f"{kind} remand", expected_version)
     _in_custody(person, state, "a remand")
     used = uow.session.exec(
         select(func.coalesce(func.sum(CustodyEvent.days), 0)).where(
@@ -168,7 +168,7 @@ def release(uow: UnitOfWork, actor_badge: str, ref: str, accused: str, reason: s
     """The accused leaves custody: bail, discharge, acquittal or other."""
     if reason not in RELEASE_REASONS:
         raise BadInput(f"bad --reason {reason!r}: one of {'|'.join(RELEASE_REASONS)}")
-    actor, case, _sop, person, state, occurred = _begin(uow, actor_badge, ref, accused, at, "release")
+    actor, case, _sop, person, state, occurred = _begin(uow, actor_badge, ref, accused, at, "release", expected_version)
     _in_custody(person, state, "a release")
     payload = {"reason": reason}
     if note:
@@ -178,7 +178,7 @@ def release(uow: UnitOfWork, actor_badge: str, ref: str, accused: str, reason: s
 
 def proclaim(uow: UnitOfWork, actor_badge: str, ref: str, accused: str, appear_by: str | None = None, at: str | None = None, override: str | None = None, late_reason: str | None = None, expected_version: int | None = None) -> dict:
     """A court proclaims an absconding accused (s.87); ``at`` is when it was published."""
-    actor, case, sop, person, state, occurred = _begin(uow, actor_badge, ref, accused, at, "proclamation")
+    actor, case, sop, person, state, occurred = _begin(uow, actor_badge, ref, accused, at, "proclamation", expected_version)
     if state is not None and state.status in IN_CUSTODY:
         raise Refused(f"{person.name} is in custody ({state.status.replace('_', ' ')}); only an absconder is proclaimed")
     if state is not None and state.status == "proclaimed":
