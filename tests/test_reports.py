@@ -436,3 +436,51 @@ def test_overdue_and_oversight_commands(data):
     listed = json.loads(_cli(w, "case", "list", "--overdue", "--format", "json").stdout)
     breached_refs = {ref for ref, _, _, hours in oracle.overdue(FINAL) if hours > 0}
     assert {r["ref"] for r in listed} == breached_refs
+
+
+# -- the report path stays light -------------------------------------------------------------
+def test_the_report_queries_name_real_columns():
+    """casechain.reports reads through lightweight tables: each column must exist in the models, with the same kind of type."""
+    from sqlmodel import SQLModel
+
+    from casechain import reports as sql
+    from casechain.storage import tables  # noqa: F401  (registers the models)
+
+    for name, light in sql.TABLES.items():
+        real = SQLModel.metadata.tables[name]
+        for col in light.c:
+            assert col.name in real.c, (name, col.name)
+            assert col.type._type_affinity is real.c[col.name].type._type_affinity, (name, col.name)
+
+
+def test_the_report_command_does_not_import_the_orm(data):
+    """A report is a read-only command: it starts without the ORM, the models or the SOP schema (issue #6)."""
+    import subprocess
+    import sys
+
+    w, _ = data
+    code = (
+        "import sys\n"
+        "from casechain.cli import cli\n"
+        "cli.main(['report', 'compliance', '--by', 'io', '--format', 'json'], prog_name='casechain', standalone_mode=False)\n"
+        "heavy = [m for m in ('sqlalchemy.orm', 'sqlmodel', 'pydantic', 'casechain.storage.tables', 'casechain.domain.sop') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    env = {**__import__("os").environ, "CASECHAIN_DB": w.url, "CASECHAIN_NOW": FINAL.isoformat()}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == w.run(reports.compliance, "io")["rows"]
+
+
+def test_the_command_reads_in_a_deferred_transaction(data):
+    """A report never takes SQLite's write lock (BEGIN, not BEGIN IMMEDIATE): it does not wait for, or block, writers."""
+    from sqlalchemy import event
+
+    w, _ = data
+    if not w.url.startswith("sqlite"):
+        pytest.skip("SQLite only")
+    seen = []
+    with reports.reader(w.url) as rd:
+        event.listen(rd.session, "before_cursor_execute", lambda *a: seen.append(a[2]))
+        reports.compliance(rd, "station")
+    assert [s for s in seen if s.startswith("BEGIN")] == ["BEGIN"]

@@ -5,44 +5,138 @@ hook in ``services/clocks.py`` keeps them), so the database does the counting
 and Python only touches one row per group. A clock's status as of an instant T
 is stored as two instants (``domain.clocks.window``): it is met if
 ``met_from <= T``, breached if ``breached_after < T``, pending otherwise; so a
-report counts with two comparisons per row, from a covering index on SQLite
-(a test checks SQL and Python agree).
+report counts with two comparisons per row, from a covering index (a test
+checks SQL and Python agree).
+
+The queries name the columns they read in lightweight SQLAlchemy Core tables
+(below) rather than importing the models: a report is a read-only command
+whose start-up would otherwise be mostly the ORM's import (tests check these
+columns against ``storage/tables.py``). They run on a Session or a plain
+Connection alike.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, bindparam, case, func, literal, literal_column, or_, select, true
-from sqlalchemy.orm import Session
-
-from casechain.storage.tables import Accused, Case, CaseTrack, Clock, Officer
+from sqlalchemy import Boolean, DateTime, Integer, String, and_, bindparam, case, column, func, literal, literal_column, or_, select, table, true
+from sqlalchemy.types import TypeDecorator
 
 GROUPS = ("district", "station", "io", "prosecutor")
 NONE_GROUP = "(none)"
 
 
+class UTCDateTime(TypeDecorator):
+    """Aware UTC in, aware UTC out (as the models' datetime columns): SQLite
+    stores naive UTC text, PostgreSQL ``timestamptz``."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+clock = table(
+    "clock",
+    column("id", Integer),
+    column("case_id", Integer),
+    column("name", String),
+    column("accused_id", Integer),
+    *[column(g, String) for g in ("station", "district", "io", "prosecutor")],
+    column("reported_at", UTCDateTime),
+    column("fir_month", String),
+    column("kind", String),
+    column("responsible", String),
+    column("started_at", UTCDateTime),
+    column("due_at", UTCDateTime),
+    column("met_at", UTCDateTime),
+    column("met_from", UTCDateTime),
+    column("breached_after", UTCDateTime),
+    column("paused_at", UTCDateTime),
+    column("violated", Boolean),
+)
+
+case_track = table(
+    "case_track",
+    column("case_id", Integer),
+    *[column(g, String) for g in ("station", "district", "io", "prosecutor")],
+    column("reported_at", UTCDateTime),
+    column("fir_month", String),
+    column("rounds", Integer),
+    column("holder", String),
+    column("holder_since", UTCDateTime),
+    column("police_seconds", Integer),
+    column("prosecution_seconds", Integer),
+    column("overrides", Integer),
+    column("late_entries", Integer),
+    column("pauses", Integer),
+    column("extensions", Integer),
+)
+
+case_ = table("case", column("id", Integer), column("ref", String))
+accused = table("accused", column("id", Integer), column("name", String))
+officer = table("officer", column("badge", String), column("role", String), column("station", String), column("active", Boolean))
+sop = table("sop", column("name", String), column("version", Integer), column("body", String))
+
+TABLES = {"clock": clock, "case_track": case_track, "case": case_, "accused": accused, "officer": officer, "sop": sop}
+
+
 def _t(as_of: datetime, name: str = "as_of"):
-    return bindparam(name, as_of, type_=Clock.__table__.c.due_at.type)
+    return bindparam(name, as_of, type_=UTCDateTime())
+
+
+def _dialect(conn):
+    """The dialect of a Session or a Connection."""
+    return (conn.get_bind() if hasattr(conn, "get_bind") else conn).dialect
+
+
+def _no_filter(dialect) -> bool:
+    """SQLite before 3.30 has no aggregate FILTER clause."""
+    return dialect is not None and dialect.name == "sqlite" and (dialect.server_version_info or (0,)) < (3, 30)
+
+
+def _count_if(cond, dialect=None):
+    """How many rows of the group satisfy ``cond``: ``count(*) FILTER (WHERE ...)``
+    (cheaper than a sum of CASEs), or that sum where FILTER is missing."""
+    if _no_filter(dialect):
+        return func.sum(case((cond, 1), else_=0))
+    return func.count().filter(cond)
+
+
+def _sum_if(expr, cond, dialect=None):
+    """The sum of ``expr`` over the rows of the group that satisfy ``cond`` (NULL if none)."""
+    if _no_filter(dialect):
+        return func.sum(case((cond, expr)))
+    return func.sum(expr).filter(cond)
 
 
 def status_expr(t):
-    """SQL for ``domain.clocks.status`` of a (started) clock row as of ``t``."""
-    c = Clock.__table__.c
+    """SQL for ``domain.clocks.status`` of a (started) clock row as of ``t``.
+
+    Bare column names, so that it applies to whichever ``clock`` table the
+    enclosing query reads (the model's or the one above)."""
     return case(
-        (c.met_from <= t, literal("met")),
-        (c.breached_after < t, literal("breached")),
+        (column("met_from", UTCDateTime) <= t, literal("met")),
+        (column("breached_after", UTCDateTime) < t, literal("breached")),
         else_=literal("pending"),
     )
 
 
-def _status_counts(t):
+def _status_counts(t, dialect=None):
     """count(started), count(met), count(breached) as of ``t``: pending is the rest."""
-    c = Clock.__table__.c
+    c = clock.c
     return (
         func.count().label("started"),
-        func.sum(case((c.met_from <= t, 1), else_=0)).label("met"),
-        func.sum(case((c.breached_after < t, 1), else_=0)).label("breached"),
+        _count_if(c.met_from <= t, dialect).label("met"),
+        _count_if(c.breached_after < t, dialect).label("breached"),
     )
 
 
@@ -52,7 +146,7 @@ def open_at(t, due_before=None, sqlite: bool = False):
 
     Written as an OR of index ranges (ix_clock_open_due, ix_clock_violated) so
     the database reads only the clocks concerned, not every clock."""
-    c = Clock.__table__.c
+    c = clock.c
     if due_before is None:
         unmet = or_(c.met_at.is_(None), c.met_at > t)
     else:
@@ -65,86 +159,99 @@ def open_at(t, due_before=None, sqlite: bool = False):
     return and_(unmet, c.kind == "deadline", _plain(c.started_at, sqlite) <= t, or_(c.paused_at.is_(None), c.paused_at > t))
 
 
-def _seconds_between(session: Session, later, earlier):
-    if session.get_bind().dialect.name == "sqlite":
+def _seconds_between(dialect, later, earlier):
+    if dialect.name == "sqlite":
         return (func.julianday(later) - func.julianday(earlier)) * 86400.0
     return func.extract("epoch", later - earlier)
-
-
-COVERED = ("station", "district")  # groupings with a covering index (tables.py)
 
 
 def _plain(col, sqlite: bool):
     """``col`` that SQLite may not use an index for (a unary +).
 
-    Given statistics (ANALYZE), SQLite likes to skip-scan a report index for
-    a time range and fetch every row from the table, which is many times
-    slower than reading the table once; ``+col`` rules that plan out."""
+    Given statistics (ANALYZE), SQLite may prefer to range-scan an index on
+    a time column and fetch every row from the table, which is many times
+    slower than reading a covering index once; ``+col`` rules that plan out."""
     if not sqlite:
         return col
     return literal_column(f"+{col.table.name}.{col.name}", type_=col.type)
 
 
-def _is_sqlite(session: Session | None) -> bool:
-    return session is not None and session.get_bind().dialect.name == "sqlite"
-
-
-def _case_filter(cols, as_of, start, end, session: Session | None = None, by: str | None = None):
-    reported = _plain(cols.reported_at, _is_sqlite(session) and by not in COVERED)
-    conds = [reported <= as_of]
+def _period(cols, t, start, end, sqlite: bool):
+    """FIRs reported by ``t`` and in [start, end): ``reported_at`` is a trailing
+    column of the covering index, so it is tested on each entry, not ranged."""
+    reported = _plain(cols.reported_at, sqlite)
+    conds = [reported <= t]
     if start is not None:
-        conds.append(reported >= start)
+        conds.append(reported >= _t(start, "start"))
     if end is not None:
-        conds.append(reported < end)
+        conds.append(reported < _t(end, "end"))
     return and_(*conds)
 
 
-def compliance(session: Session, by: str, as_of: datetime, start: datetime | None = None, end: datetime | None = None) -> tuple[list[dict], list[tuple]]:
-    """(per-group case figures, [(group, clock, started, met, breached)]) for FIRs reported in [start, end) and by ``as_of``."""
+def compliance(conn, by: str, as_of: datetime, start: datetime | None = None, end: datetime | None = None) -> tuple[list[tuple], list[tuple]]:
+    """([(group, cases, rounds, police_days, prosecution_days, overrides, late_entries, pauses, extensions)],
+    [(group, clock, started, met, breached)]) for FIRs reported in [start, end) and by ``as_of``;
+    rounds and days are means per case.
+
+    One pass over each table, each reading only its covering index for ``by``
+    (``ix_track_<by>_report``, ``ix_clock_<by>_report``) in group order, with
+    plain sums and filtered counts; the means are divided out here, per group."""
     if by not in GROUPS:
         raise ValueError(by)
+    dialect = _dialect(conn)
+    sqlite = dialect.name == "sqlite"
     t = _t(as_of)
-    tr = CaseTrack.__table__.c
+    tr = case_track.c
     g = tr[by]
-    day = 86400.0
-    open_police = case((and_(tr.holder == "police", tr.holder_since < t), _seconds_between(session, t, tr.holder_since)), else_=0.0)
-    open_pros = case((and_(tr.holder == "prosecution", tr.holder_since < t), _seconds_between(session, t, tr.holder_since)), else_=0.0)
+    held = _seconds_between(dialect, t, tr.holder_since)  # the spell still running at t
     q1 = (
         select(
-            g.label("g"),
-            func.count().label("cases"),
-            func.avg(tr.rounds * 1.0).label("rounds"),
-            func.avg((tr.police_seconds + open_police) / day).label("police_days"),
-            func.avg((tr.prosecution_seconds + open_pros) / day).label("prosecution_days"),
-            func.sum(tr.overrides).label("overrides"),
-            func.sum(tr.late_entries).label("late_entries"),
-            func.sum(tr.pauses).label("pauses"),
-            func.sum(tr.extensions).label("extensions"),
+            g,
+            func.count(),
+            func.sum(tr.rounds),
+            func.sum(tr.police_seconds),
+            func.sum(tr.prosecution_seconds),
+            _sum_if(held, and_(tr.holder == "police", tr.holder_since < t), dialect),
+            _sum_if(held, and_(tr.holder == "prosecution", tr.holder_since < t), dialect),
+            func.sum(tr.overrides),
+            func.sum(tr.late_entries),
+            func.sum(tr.pauses),
+            func.sum(tr.extensions),
         )
-        .where(_case_filter(tr, t, start, end, session, by))
+        .where(_period(tr, t, start, end, sqlite))
         .group_by(g)
     )
-    groups = [dict(r._mapping) for r in session.execute(q1)]
-    c = Clock.__table__.c
+    day = 86400.0
+    groups = []
+    for group, n, rounds, police, prosecution, police_open, prosecution_open, *counts in conn.execute(q1):
+        groups.append((
+            group,
+            n,
+            float(rounds or 0) / n,
+            (float(police or 0) + float(police_open or 0)) / day / n,
+            (float(prosecution or 0) + float(prosecution_open or 0)) / day / n,
+            *counts,
+        ))
+    c = clock.c
     q2 = (
-        select(c[by], c.name, *_status_counts(t))
-        .where(_case_filter(c, t, start, end, session, by), _plain(c.started_at, _is_sqlite(session) and by not in COVERED) <= t)
+        select(c[by], c.name, *_status_counts(t, dialect))
+        .where(_period(c, t, start, end, sqlite), _plain(c.started_at, sqlite) <= t)
         .group_by(c[by], c.name)
     )
-    counts = [tuple(r) for r in session.execute(q2)]
+    counts = [tuple(r) for r in conn.execute(q2)]
     return groups, counts
 
 
-def overdue(session: Session, as_of: datetime, within_hours: float = 24.0) -> list[dict]:
+def overdue(conn, as_of: datetime, within_hours: float = 24.0) -> list[dict]:
     """Running deadline clocks breached, or falling due within ``within_hours``, as of ``as_of``."""
     t = _t(as_of)
     horizon = _t(as_of + timedelta(hours=within_hours), "horizon")
-    c = Clock.__table__.c
+    c = clock.c
     q = (
         select(
-            Case.ref,
+            case_.c.ref,
             c.name,
-            Accused.name.label("accused"),
+            accused.c.name.label("accused"),
             c.responsible,
             c.io,
             c.prosecutor,
@@ -153,40 +260,48 @@ def overdue(session: Session, as_of: datetime, within_hours: float = 24.0) -> li
             c.due_at,
             status_expr(t).label("status"),
         )
-        .select_from(Clock.__table__.join(Case, Case.id == c.case_id).outerjoin(Accused, Accused.id == c.accused_id))
-        .where(open_at(t, horizon, _is_sqlite(session)))
-        .order_by(c.due_at, Case.ref, c.name)
+        .select_from(clock.join(case_, case_.c.id == c.case_id).outerjoin(accused, accused.c.id == c.accused_id))
+        .where(open_at(t, horizon, _dialect(conn).name == "sqlite"))
+        .order_by(c.due_at, case_.c.ref, c.name)
     )
-    return [dict(r._mapping) for r in session.execute(q)]
+    return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def station_shos(session: Session) -> dict[str, str]:
+def station_shos(conn) -> dict[str, str]:
     """Station code -> badge of its (first) active SHO: who answers for an unassigned case."""
-    q = select(Officer.station, func.min(Officer.badge)).where(Officer.role == "sho", Officer.active == true()).group_by(Officer.station)
-    return {s: b for s, b in session.execute(q) if s}
+    o = officer.c
+    q = select(o.station, func.min(o.badge)).where(o.role == "sho", o.active == true()).group_by(o.station)
+    return {s: b for s, b in conn.execute(q) if s}
 
 
-def oversight(session: Session, as_of: datetime, start: datetime | None = None, end: datetime | None = None) -> tuple[list[tuple], list[tuple]]:
+def sop_bodies(conn) -> list[tuple[str, int, str]]:
+    """(name, version, body) of every stored SOP version: the default SOP first, then by name, newest first."""
+    s = sop.c
+    rows = [tuple(r) for r in conn.execute(select(s.name, s.version, s.body).order_by(s.name, s.version.desc()))]
+    return sorted(rows, key=lambda r: r[0] != "default")
+
+
+def oversight(conn, as_of: datetime, start: datetime | None = None, end: datetime | None = None) -> tuple[list[tuple], list[tuple]]:
     """([(district, month, cases)], [(district, month, clock, started, met, breached, custody_breached)]), nothing else."""
     t = _t(as_of)
-    tr = CaseTrack.__table__.c
+    tr = case_track.c
     q1 = (
         select(tr.district, tr.fir_month, func.count())
-        .where(_case_filter(tr, t, start, end))
+        .where(_period(tr, t, start, end, False))
         .group_by(tr.district, tr.fir_month)
     )
-    c = Clock.__table__.c
-    custody_breached = func.sum(case((and_(c.accused_id.is_not(None), c.breached_after < t), 1), else_=0))
+    c = clock.c
+    dialect = _dialect(conn)
+    custody_breached = _count_if(and_(c.accused_id.is_not(None), c.breached_after < t), dialect)
     q2 = (
-        select(c.district, c.fir_month, c.name, *_status_counts(t), custody_breached)
-        .where(_case_filter(c, t, start, end), c.started_at <= t)
+        select(c.district, c.fir_month, c.name, *_status_counts(t, dialect), custody_breached)
+        .where(_period(c, t, start, end, False), c.started_at <= t)
         .group_by(c.district, c.name, c.fir_month)  # the order of ix_clock_district_report
     )
-    return [tuple(r) for r in session.execute(q1)], [tuple(r) for r in session.execute(q2)]
+    return [tuple(r) for r in conn.execute(q1)], [tuple(r) for r in conn.execute(q2)]
 
 
 def overdue_case_ids(as_of: datetime, sqlite: bool = False):
     """A sub-select of case ids with a breached running clock (``case list --overdue``)."""
     t = _t(as_of)
-    c = Clock.__table__.c
-    return select(c.case_id).where(open_at(t, t, sqlite))
+    return select(clock.c.case_id).where(open_at(t, t, sqlite))

@@ -29,6 +29,15 @@ def _period(f):
     return f
 
 
+def _read(obj, service, *args):
+    """Run a report service on a read-only connection (``services.reports.reader``:
+    no ORM to import, so the command starts quickly)."""
+    from casechain.services import reports
+
+    with reports.reader(obj.db) as rd:
+        return service(rd, *args)
+
+
 def _clock_columns(view: dict) -> list[str]:
     return [f"{c['name']}_{s}" for c in view["clocks"] for s in ("met", "breached", "pending", "rate")]
 
@@ -74,7 +83,7 @@ def compliance(obj, by, date_from, date_to, as_of, fmt, output, force):
     """
     from casechain.services import reports
 
-    view = obj.run(reports.compliance, by, date_from, date_to, as_of, readonly=True)
+    view = _read(obj, reports.compliance, by, date_from, date_to, as_of)
     columns = ["group", "cases", *_clock_columns(view), *COMPLIANCE_FIGURES]
     if fmt == "table":
         write(_compliance_table(view, COMPLIANCE_FIGURES), output, force)
@@ -122,7 +131,7 @@ def overdue(obj, within_hours, as_of, fmt, output, force):
     from casechain.report_html import overdue_html
     from casechain.services import reports
 
-    view = obj.run(reports.overdue, as_of, within_hours, readonly=True)
+    view = _read(obj, reports.overdue, as_of, within_hours)
     columns = ["ref", "clock", "accused", "responsible_role", "responsible", "station", "district", "due", "due_local", "hours_over", "status"]
     table_cols = ["ref", "clock", "accused", "responsible", "due_local", "hours_over", "status"]
     _out(view, columns, table_cols, fmt, output, force, overdue_html, f"Overdue as of {view['as_of_local']} ({len(view['rows'])} clock{'' if len(view['rows']) == 1 else 's'})")
@@ -146,7 +155,7 @@ def oversight(obj, date_from, date_to, suppress_below, as_of, fmt, output, force
     from casechain.report_html import oversight_html
     from casechain.services import reports
 
-    view = obj.run(reports.oversight, date_from, date_to, as_of, suppress_below, readonly=True)
+    view = _read(obj, reports.oversight, date_from, date_to, as_of, suppress_below)
     columns = ["district", "month", "cases", *_clock_columns(view), "custody_breaches"]
     if fmt == "table":
         write(_oversight_table(view), output, force)

@@ -4,53 +4,94 @@ Reports read only (no ``--as`` needed) and are reproducible: ``--as-of`` (or
 ``CASECHAIN_NOW``) fixes the instant at which every clock is judged. The
 counting happens in SQL (``casechain.reports``); here the per-group rows are
 shaped into the keys of CLI.md.
+
+A report needs of its unit of work only ``session`` (a Session or a plain
+Connection: it executes Core queries) and ``now()``. The command line runs
+reports through :func:`reader`, a read-only connection that never imports the
+ORM, the models or the SOP schema, so a report over a million cases is not
+preceded by a second of imports; the services keep accepting a
+``UnitOfWork``.
 """
 
 from __future__ import annotations
 
+import json
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlmodel import select
-
 from casechain import reports as sql
-from casechain.domain import clocks as dc
 from casechain.domain.errors import BadInput
-from casechain.domain.timeutil import iso_utc, local_text, parse_when
-from casechain.services.common import sop_of
-from casechain.storage.tables import SopRecord
-from casechain.storage.uow import UnitOfWork
+from casechain.domain.timeutil import as_utc, end_of_day, iso_utc, local_date, local_text, parse_when, start_of_day
+from casechain.services.now import system_now
 
 SUPPRESS_BELOW = 5
 
 
-def as_of_instant(uow: UnitOfWork, as_of: str | None) -> datetime:
+class Reader:
+    """A read-only connection and the instant "now": all a report needs."""
+
+    def __init__(self, session, now):
+        self.session = session
+        self.now = now
+
+
+@contextmanager
+def reader(db: str | None = None):
+    """A :class:`Reader` on the database of ``--db``/``CASECHAIN_DB`` (one
+    read transaction: every query of a report sees the same data)."""
+    from casechain.storage.db import make_engine, resolve_url
+
+    engine = make_engine(resolve_url(db))
+    try:
+        with engine.execution_options(casechain_readonly=True).connect() as conn:
+            yield Reader(conn, system_now)
+    finally:
+        engine.dispose()
+
+
+def as_of_instant(uow, as_of: str | None) -> datetime:
     """``--as-of``: a date means the end of that day (Pakistan time); default now."""
     if not as_of:
         return uow.now()
     text = as_of.strip()
     value = parse_when(text, "--as-of")
     if "T" not in text and " " not in text:
-        value = dc.end_of_day(dc.local_date(value))
+        value = end_of_day(local_date(value))
     return value
 
 
 def period(date_from: str | None, date_to: str | None) -> tuple[datetime | None, datetime | None]:
     """``--from``/``--to`` (FIR dates, both included) as [start, end) instants."""
-    start = dc.start_of_day(dc.local_date(parse_when(date_from, "--from"))) if date_from else None
-    end = dc.start_of_day(dc.local_date(parse_when(date_to, "--to")) + timedelta(days=1)) if date_to else None
+    start = start_of_day(local_date(parse_when(date_from, "--from"))) if date_from else None
+    end = start_of_day(local_date(parse_when(date_to, "--to")) + timedelta(days=1)) if date_to else None
     if start is not None and end is not None and start >= end:
         raise BadInput(f"--from {date_from} is after --to {date_to}")
     return start, end
 
 
-def clock_specs(uow: UnitOfWork) -> dict[str, object]:
-    """Clock name -> its spec, over every SOP loaded (the default SOP's first): the report's columns."""
-    out: dict[str, object] = {}
-    records = uow.session.exec(select(SopRecord).order_by(SopRecord.name, SopRecord.version.desc())).all()
-    for rec in sorted(records, key=lambda r: r.name != "default"):
-        for spec in sop_of(uow, rec.name, rec.version).clocks:
-            out.setdefault(spec.name, spec)
+class ClockInfo:
+    """What a report shows of an SOP clock: its name, title and legal section."""
+
+    __slots__ = ("name", "title", "section")
+
+    def __init__(self, name: str, title: str, section: str):
+        self.name, self.title, self.section = name, title, section
+
+
+def clock_specs(uow) -> dict[str, ClockInfo]:
+    """Clock name -> its title and section, over every SOP loaded (the default SOP's first): the report's columns.
+
+    Read from the stored SOP JSON (validated at init), not parsed into the SOP model."""
+    out: dict[str, ClockInfo] = {}
+    for _name, _version, body in sql.sop_bodies(uow.session):
+        for spec in json.loads(body).get("clocks", ()):
+            if spec["name"] not in out:
+                out[spec["name"]] = ClockInfo(spec["name"], spec.get("title", spec["name"]), spec.get("section", ""))
     return out
+
+
+def _clock_list(specs: dict) -> list[dict]:
+    return [{"name": n, "title": s.title if s else n, "section": s.section if s else ""} for n, s in specs.items()]
 
 
 def rate(met: int | None, breached: int | None) -> float | None:
@@ -67,7 +108,7 @@ def _clock_cells(names, counts: dict) -> dict:
     return row
 
 
-def compliance(uow: UnitOfWork, by: str = "district", date_from: str | None = None, date_to: str | None = None, as_of: str | None = None) -> dict:
+def compliance(uow, by: str = "district", date_from: str | None = None, date_to: str | None = None, as_of: str | None = None) -> dict:
     """Per group: cases, each clock's met/breached/pending and rate, and the file's figures."""
     if by not in sql.GROUPS:
         raise BadInput(f"bad --by {by!r}: one of {'|'.join(sql.GROUPS)}")
@@ -83,18 +124,18 @@ def compliance(uow: UnitOfWork, by: str = "district", date_from: str | None = No
         specs.setdefault(name, None)
     names = list(specs)
     rows = []
-    for r in sorted(groups, key=lambda r: (r["g"] is None, str(r["g"] or ""))):
-        row = {"group": r["g"] if r["g"] is not None else sql.NONE_GROUP, "cases": int(r["cases"])}
-        row.update(_clock_cells(names, by_group.get(r["g"], {})))
+    for g, cases, rounds, police, prosecution, overrides, late, pauses, extensions in sorted(groups, key=lambda r: (r[0] is None, str(r[0] or ""))):
+        row = {"group": g if g is not None else sql.NONE_GROUP, "cases": int(cases)}
+        row.update(_clock_cells(names, by_group.get(g, {})))
         row.update(
             {
-                "deficiency_rounds": round(float(r["rounds"] or 0), 2),
-                "police_days": round(float(r["police_days"] or 0), 1),
-                "prosecution_days": round(float(r["prosecution_days"] or 0), 1),
-                "overrides": int(r["overrides"] or 0),
-                "late_entries": int(r["late_entries"] or 0),
-                "pauses": int(r["pauses"] or 0),
-                "extensions": int(r["extensions"] or 0),
+                "deficiency_rounds": round(float(rounds or 0), 2),
+                "police_days": round(float(police or 0), 1),
+                "prosecution_days": round(float(prosecution or 0), 1),
+                "overrides": int(overrides or 0),
+                "late_entries": int(late or 0),
+                "pauses": int(pauses or 0),
+                "extensions": int(extensions or 0),
             }
         )
         rows.append(row)
@@ -105,7 +146,7 @@ def compliance(uow: UnitOfWork, by: str = "district", date_from: str | None = No
         "as_of_local": local_text(when),
         "from": date_from,
         "to": date_to,
-        "clocks": [{"name": n, "title": getattr(s, "title", n), "section": getattr(s, "section", "")} for n, s in specs.items()],
+        "clocks": _clock_list(specs),
         "rows": rows,
         "total": total_row(rows, names),
     }
@@ -125,7 +166,7 @@ def total_row(rows: list[dict], names: list[str]) -> dict:
     return out
 
 
-def overdue(uow: UnitOfWork, as_of: str | None = None, within_hours: float = 24.0) -> dict:
+def overdue(uow, as_of: str | None = None, within_hours: float = 24.0) -> dict:
     """Every running clock that is breached or falls due within ``within_hours``, most overdue first."""
     if within_hours < 0:
         raise BadInput("--within must not be negative")
@@ -152,7 +193,7 @@ def overdue(uow: UnitOfWork, as_of: str | None = None, within_hours: float = 24.
                 "district": r["district"],
                 "due": iso_utc(due),
                 "due_local": local_text(due),
-                "hours_over": dc.hours_over(due, when),
+                "hours_over": round((as_utc(when) - as_utc(due)).total_seconds() / 3600, 1),
                 "status": r["status"],
             }
         )
@@ -164,7 +205,7 @@ def _suppress(n: int, below: int) -> int | None:
     return None if 0 < n < below else n
 
 
-def oversight(uow: UnitOfWork, date_from: str | None = None, date_to: str | None = None, as_of: str | None = None, suppress_below: int = SUPPRESS_BELOW) -> dict:
+def oversight(uow, date_from: str | None = None, date_to: str | None = None, as_of: str | None = None, suppress_below: int = SUPPRESS_BELOW) -> dict:
     """Per district and FIR month: counts and rates only; no names, no FIR numbers, no stations.
 
     Counts from 1 to ``suppress_below - 1`` are replaced by null (shown as
@@ -200,6 +241,6 @@ def oversight(uow: UnitOfWork, date_from: str | None = None, date_to: str | None
         "as_of": iso_utc(when),
         "as_of_local": local_text(when),
         "suppress_below": suppress_below,
-        "clocks": [{"name": n, "title": getattr(s, "title", n), "section": getattr(s, "section", "")} for n, s in specs.items()],
+        "clocks": _clock_list(specs),
         "rows": rows,
     }

@@ -131,10 +131,13 @@ class Clock(SQLModel, table=True):
         Index("ix_clock_case_name", "case_id", "name"),
         Index("ix_clock_open_due", "met_at", "due_at"),  # report overdue, case list --overdue
         Index("ix_clock_violated", "violated", "met_at"),
-        # covering indexes: a compliance report by station or district (and the
-        # oversight report) reads only the index, already in group order
+        # covering indexes: a compliance report by station, district, IO or
+        # prosecutor (and the oversight report) reads only the index, already in
+        # group order (reports.compliance)
         Index("ix_clock_station_report", "station", "name", "started_at", "met_from", "breached_after", "reported_at"),
         Index("ix_clock_district_report", "district", "name", "fir_month", "started_at", "met_from", "breached_after", "reported_at", "accused_id"),
+        Index("ix_clock_io_report", "io", "name", "started_at", "met_from", "breached_after", "reported_at"),
+        Index("ix_clock_prosecutor_report", "prosecutor", "name", "started_at", "met_from", "breached_after", "reported_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id")
@@ -213,10 +216,12 @@ class CaseTrack(SQLModel, table=True):
 
     __tablename__ = "case_track"
     __table_args__ = (
-        # covering indexes for the compliance report by station and by district
-        # (and the oversight report): see the clock table
+        # covering indexes for the compliance report by station, district, IO
+        # and prosecutor (and the oversight report): see the clock table
         Index("ix_track_station_report", "station", "reported_at", *_TRACK_FIGURES),
         Index("ix_track_district_report", "district", "fir_month", "reported_at", *_TRACK_FIGURES),
+        Index("ix_track_io_report", "io", "reported_at", *_TRACK_FIGURES),
+        Index("ix_track_prosecutor_report", "prosecutor", "reported_at", *_TRACK_FIGURES),
     )
     case_id: int = Field(foreign_key="case.id", primary_key=True)
     station: str = Field(max_length=16)
