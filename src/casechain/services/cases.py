@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from casechain.domain.errors import BadInput, Refused
+from casechain.domain.events import advance_payload, assign_payload, register_payload
 from casechain.domain.roles import Place, Role, jurisdiction_problem
 from casechain.domain.timeutil import as_utc, iso_utc, parse_when
 from casechain.domain.workflow import workflow
@@ -105,22 +106,7 @@ def record_fir(uow: UnitOfWork, actor, st, fir_no, year, sections, occurred_at, 
     uow.session.flush()
     for name in names:
         uow.session.add(Accused(case_id=case.id, name=name))
-    payload = {
-        "ref": ref,
-        "sop": the_sop.key,
-        "state": the_sop.initial,
-        "station": st.code,
-        "fir_no": int(fir_no),
-        "year": int(year),
-        "sections": list(secs),
-        "flags": list(flag_list),
-        "complainant": complainant,
-        "accused": names,
-        "occurred_at": iso_utc(occurred),
-        "reported_at": iso_utc(reported),
-    }
-    if source:
-        payload["source"] = source
+    payload = register_payload(ref, the_sop.key, the_sop.initial, st.code, fir_no, year, secs, flag_list, complainant, names, occurred, reported, source)
     record(uow, case, "register", actor.badge, reported, payload)
     return {"ref": ref, "state": case.state, "sop": the_sop.key}
 
@@ -146,7 +132,8 @@ def assign(uow: UnitOfWork, actor_badge: str, ref: str, io_badge: str, at: str |
     if io.badge == case.io:
         raise Refused(f"{io.badge} is already the IO of {case.ref}")
     occurred = when_of(uow, case, at)
-    record(uow, case, "assign", actor.badge, occurred, {"io": io.badge, "previous": case.io}, {"io": io.badge}, expected_version)
+    payload, changes = assign_payload(io.badge, case.io)
+    record(uow, case, "assign", actor.badge, occurred, payload, changes, expected_version)
     uow.commit()
     return {"ref": case.ref, "io": io.badge, "version": case.version}
 
@@ -175,24 +162,11 @@ def advance(
     if ev.note_required and not (note or "").strip():
         raise BadInput(f"{event} needs --note (e.g. the court's order or the terms of the compromise)")
     occurred = when_of(uow, case, at)
-    payload = {"event": move.event, "from": move.source, "to": move.dest}
-    changes = {"state": move.dest}
-    for key, value in (("outcome", move.outcome), ("report", move.report), ("override", move.override)):
-        if value:
-            payload[key] = value
-    if move.report:
-        changes["report"] = move.report
-    if move.waived:
-        payload["waived"] = list(move.waived)
-    if move.new_round:
-        payload["round"] = changes["round"] = case.round + 1
-    if note:
-        payload["note"] = need_text(note, "--note")
+    note = need_text(note, "--note") if note else None
     from casechain.services.clocks import late_reason_for
 
     late = late_reason_for(uow, case, occurred, late_reason)  # logged long after it happened: say why
-    if late:
-        payload["late_reason"] = late
+    payload, changes = advance_payload(move, case.round, note, late)
     record(uow, case, "advance", actor.badge, occurred, payload, changes, expected_version)
     uow.commit()
     return {"ref": case.ref, "event": move.event, "from": move.source, "to": move.dest, "version": case.version, "waived": list(move.waived)}

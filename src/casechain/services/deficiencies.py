@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from casechain.domain.errors import BadInput, Refused
+from casechain.domain.events import flag_payload, resolve_payload, respond_payload
 from casechain.domain.roles import Place, Role, jurisdiction_problem
 from casechain.domain.timeutil import as_utc, iso_utc
 from casechain.services.common import actor_of, case_of, case_sop, need_text, record, require_role, when_of
@@ -69,12 +70,13 @@ def flag(uow: UnitOfWork, actor_badge: str, ref: str, code: str, detail: str | N
     row = Deficiency(case_id=case.id, round=case.round + 1, code=spec.code, detail=detail, raised_by=actor.badge, raised_at=as_utc(occurred))
     uow.session.add(row)
     uow.session.flush()
-    payload = {"id": row.id, "code": spec.code, "detail": detail, "round": row.round}
+    reopens = None
     if spec.item:
         entry = uow.session.get(ChecklistEntry, (case.id, spec.item))
         if entry is not None:
             uow.session.delete(entry)
-            payload["reopens"] = spec.item
+            reopens = spec.item
+    payload = flag_payload(row.id, spec.code, detail, row.round, reopens)
     record(uow, case, "deficiency_flag", actor.badge, occurred, payload, {}, expected_version)
     uow.commit()
     return {"ref": case.ref, "id": row.id, "code": spec.code, "reopened": payload.get("reopens")}
@@ -104,9 +106,7 @@ def respond(uow: UnitOfWork, actor_badge: str, ref: str, dif_id, note: str, evid
     occurred = when_of(uow, case, at)
     row.status, row.response, row.response_evidence = "answered", note, evidence
     row.responded_by, row.responded_at = actor.badge, as_utc(occurred)
-    payload = {"id": row.id, "note": note}
-    if evidence:
-        payload["evidence"] = evidence
+    payload = respond_payload(row.id, note, evidence)
     record(uow, case, "deficiency_respond", actor.badge, occurred, payload, {}, expected_version)
     uow.commit()
     return {"ref": case.ref, "id": row.id, "status": row.status}
@@ -124,7 +124,7 @@ def resolve(uow: UnitOfWork, actor_badge: str, ref: str, dif_id, at=None, expect
         raise Refused(f"deficiencies are resolved during scrutiny; {case.ref} is {case.state}")
     occurred = when_of(uow, case, at)
     row.status, row.resolved_by, row.resolved_at = "resolved", actor.badge, as_utc(occurred)
-    record(uow, case, "deficiency_resolve", actor.badge, occurred, {"id": row.id}, {}, expected_version)
+    record(uow, case, "deficiency_resolve", actor.badge, occurred, resolve_payload(row.id), {}, expected_version)
     uow.commit()
     return {"ref": case.ref, "id": row.id, "status": row.status}
 

@@ -35,7 +35,15 @@ system: CSV with a header row, or JSONL objects, with the columns of
   has checked them with the rules ``audit verify`` applies.
 
 Memory stays bounded: the file is streamed line by line, rows are inserted with
-Core ``executemany`` per table and batch, the export reads cases in chunks.
+``executemany`` per table and batch, the export reads cases in chunks.
+
+Speed: what a batch needs from the database (which of its cases are stored,
+which kept ids are taken) is read up front in a few queries; rows go to the
+driver's ``executemany`` on SQLite; and for large exports, worker processes
+parse and chain-check (``check_case``) the cases of the next batch while this
+one is written. Workers only ever pass a case on as checked: any problem is
+found again and worded by the importer itself, so messages and line numbers
+are the same with or without them.
 """
 
 from __future__ import annotations
@@ -149,47 +157,70 @@ def _load(table: Table, row: dict, what: str) -> dict:
     if not isinstance(row, dict):
         raise BadInput(f"{what} is not a JSON object")
     spec = _columns(table)
-    unknown = sorted(set(row) - spec.keys())
-    if unknown:
+    if not spec.keys() >= row.keys():
+        unknown = sorted(set(row) - spec.keys())
         raise BadInput(f"{what} has unknown column(s) {', '.join(unknown)} (table {table.name}); was it exported by a newer casechain?")
     out = {}
     for name, (kind, nullable, optional, limit) in spec.items():
-        if name not in row:
+        value = row.get(name, _ABSENT)
+        if value is _ABSENT:
             if optional:
                 continue
             raise BadInput(f"{what} lacks column {name} (table {table.name})")
-        value = row[name]
         if value is None:
             if not nullable:
                 raise BadInput(f"{what}: {name} must not be empty")
             out[name] = None
             continue
-        if kind is datetime:
-            if not isinstance(value, str):
-                raise BadInput(f"{what}: {name} must be an ISO-8601 date-time, not {value!r}")
-            try:
-                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            except ValueError:
-                raise BadInput(f"{what}: {name} {value!r} is not an ISO-8601 date-time") from None
-            value = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-        elif kind is bool:
-            if not isinstance(value, bool):
-                raise BadInput(f"{what}: {name} must be true or false, not {value!r}")
-        elif kind is int:
-            if not isinstance(value, int) or isinstance(value, bool) or abs(value) > 2**62:
-                raise BadInput(f"{what}: {name} must be a whole number, not {value!r}")
-        elif kind is float:
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise BadInput(f"{what}: {name} must be a number, not {value!r}")
-        elif kind is str:
-            if not isinstance(value, str):
-                raise BadInput(f"{what}: {name} must be text, not {value!r}")
-            if limit and len(value) > limit:
-                raise BadInput(f"{what}: {name} is longer than {limit} characters")
-            if "\x00" in value:
-                raise BadInput(f"{what}: {name} contains a NUL character")
-        out[name] = value
+        t = type(value)
+        if kind is str and t is str:  # the common cases first, each checked as below
+            if (limit and len(value) > limit) or "\x00" in value:
+                out[name] = _value(kind, limit, name, value, what)
+            else:
+                out[name] = value
+        elif kind is int and t is int and abs(value) <= 2**62:
+            out[name] = value
+        elif kind is datetime and t is str:
+            out[name] = _when(value, name, what)
+        else:
+            out[name] = _value(kind, limit, name, value, what)
     return out
+
+
+_ABSENT = object()
+
+
+def _when(value: str, name: str, what: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        raise BadInput(f"{what}: {name} {value!r} is not an ISO-8601 date-time") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _value(kind, limit, name: str, value, what: str):
+    """One JSON value checked against its column's type (see _load)."""
+    if kind is datetime:
+        if not isinstance(value, str):
+            raise BadInput(f"{what}: {name} must be an ISO-8601 date-time, not {value!r}")
+        return _when(value.replace("Z", "+00:00"), name, what)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise BadInput(f"{what}: {name} must be true or false, not {value!r}")
+    elif kind is int:
+        if not isinstance(value, int) or isinstance(value, bool) or abs(value) > 2**62:
+            raise BadInput(f"{what}: {name} must be a whole number, not {value!r}")
+    elif kind is float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise BadInput(f"{what}: {name} must be a number, not {value!r}")
+    elif kind is str:
+        if not isinstance(value, str):
+            raise BadInput(f"{what}: {name} must be text, not {value!r}")
+        if limit and len(value) > limit:
+            raise BadInput(f"{what}: {name} is longer than {limit} characters")
+        if "\x00" in value:
+            raise BadInput(f"{what}: {name} contains a NUL character")
+    return value
 
 
 _COLUMNS: dict[str, dict] = {}
@@ -294,6 +325,9 @@ def _lines(fh, name: str) -> Iterator[tuple[int, str]]:
         yield number, line
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def _no_constant(name: str):
     raise ValueError(f"{name} is not a number JSON allows")
 
@@ -313,8 +347,9 @@ def read_jsonl(fh, name: str) -> Iterator[Record]:
         if not isinstance(obj, dict):
             yield Record(number, "error", "each line must be a JSON object")
             continue
-        try:  # "\ud800" escapes make strings no database can store
-            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        try:  # "\ud800" escapes make strings no database can store (only escapes can: the line is valid UTF-8)
+            if _SURROGATE_ESCAPE.search(line):
+                json.dumps(obj, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
             yield Record(number, "error", "text with a lone surrogate escape (\\ud800-\\udfff): not valid Unicode")
             continue
@@ -503,30 +538,54 @@ def import_file(
     name = os.path.basename(path)
     size = os.fstat(fh.fileno()).st_size
     result = ImportResult()
+    # Large exports: worker processes parse and chain-check the cases of the
+    # next batch while this one is written (pure work; every database check,
+    # and the wording of any problem, stays here).
+    pool = _pool(size, "jsonl" if path.lower().endswith((".jsonl", ".ndjson")) else "csv")
+    waiting = None  # (batch, its workers' results, bytes read) not yet written
+
+    def submit(batch: _Batch):
+        items = [(r.line, r.data) for r in batch.records if r.kind == "case" and isinstance(r.data, dict)]
+        return pool.map_async(_precheck, items, chunksize=25) if pool is not None and items else None
+
+    def write(entry) -> None:
+        batch, pending, done = entry
+        pre = {line: got for line, got in pending.get() if got is not None} if pending is not None else {}
+        _run_batch(new_uow, actor_badge, batch, on_error, result, name, pre)
+        if progress:
+            progress(done, size)
+
     try:
         batch = _Batch()
         for rec in records:
             batch.add(rec)
             if batch.cases >= batch_size or batch.rows >= MAX_PENDING_ROWS or len(batch.records) >= batch_size * 4:
-                _run_batch(new_uow, actor_badge, batch, on_error, result, name)
+                entry = (batch, submit(batch), fh.tell())
+                if waiting is not None:
+                    write(waiting)
+                waiting = entry
                 batch = _Batch()
-                if progress:
-                    progress(fh.tell(), size)
+        if waiting is not None:
+            write(waiting)
         if batch.records:
-            _run_batch(new_uow, actor_badge, batch, on_error, result, name)
+            write((batch, submit(batch), size))
         if progress:
             progress(size, size)
     finally:
+        if pool is not None:
+            pool.terminate()
         fh.close()
     return result.as_dict()
 
 
-def _run_batch(new_uow, actor_badge, batch: _Batch, on_error: str, result: ImportResult, name: str) -> None:
+def _run_batch(new_uow, actor_badge, batch: _Batch, on_error: str, result: ImportResult, name: str, pre: dict | None = None) -> None:
     done = ImportResult()
     try:
         with new_uow() as uow:
             actor = actor_of(uow, actor_badge)
             loader = _Loader(uow, actor, on_error, done)
+            loader.prefetch(batch.records)
+            loader.pre = dict(pre or {})
             for rec in batch.records:
                 loader.take(rec)
             loader.flush_cases()
@@ -563,6 +622,36 @@ class _Loader:
         self.kept: dict[str, set] = {}  # ids of KEEP_IDS tables taken by this batch
         self.districts: dict[str, str | None] = {}
         self.officers: set[str] = set()
+        self.stored: dict[str, int] = {}  # ref -> id of the batch's cases already in the database
+        self.looked_up: set[str] = set()  # refs whose presence was read up front
+        self.used_ids: dict[str, set] = {name: set() for name in KEEP_IDS}  # kept ids already taken here
+        self.ids_looked_up: dict[str, set] = {name: set() for name in KEEP_IDS}
+        self.pre: dict[int, tuple] = {}  # line -> what a worker worked out (see _precheck)
+
+    def prefetch(self, records: list[Record]) -> None:
+        """Read up front, in a few queries, what checking each case of the batch
+        would otherwise ask one by one: which refs are stored, which kept ids are taken."""
+        refs, ids = set(), {name: set() for name in KEEP_IDS}
+        for rec in records:
+            data = rec.data if rec.kind == "case" and isinstance(rec.data, dict) else None
+            case = data.get("case") if data else None
+            if isinstance(case, dict) and isinstance(case.get("ref"), str):
+                refs.add(case["ref"])
+            rows = data.get("rows") if data else None
+            for name in KEEP_IDS:
+                listed = rows.get(name) if isinstance(rows, dict) else None
+                for r in listed if isinstance(listed, list) else ():
+                    if isinstance(r, dict) and isinstance(r.get("id"), int) and not isinstance(r["id"], bool) and abs(r["id"]) < 2**62:
+                        ids[name].add(r["id"])
+        case_t = self.sc.case
+        for chunk in _chunks(sorted(refs), 500):
+            self.stored.update(self.conn.execute(select(case_t.c.ref, case_t.c.id).where(case_t.c.ref.in_(chunk))).all())
+        self.looked_up = refs
+        for name, wanted in ids.items():
+            table = self.sc.by_name[name]
+            self.ids_looked_up[name] = wanted
+            for chunk in _chunks(sorted(wanted), 500):
+                self.used_ids[name].update(self.conn.execute(select(table.c.id).where(table.c.id.in_(chunk))).scalars())
 
     # errors: stop the batch, or leave the row out
     def fail(self, line: int, reason: str) -> None:
@@ -678,55 +767,30 @@ class _Loader:
 
     # -- a case exported by casechain: checked, then written with the batch
     def _case(self, rec: Record) -> None:
-        line, data = rec.line, rec.data
-        extra = set(data) - {"type", "ref", "case", "rows"}
-        if extra:
-            raise RowError(line, f"unknown key(s) {', '.join(sorted(extra))} in a case record")
-        try:
-            case = _load(self.sc.case, data.get("case"), "case")
-        except BadInput as err:
-            raise RowError(line, str(err)) from None
-        if case.get("id") is None:
-            raise RowError(line, "case lacks its id (the rows of the case refer to it)")
+        line = rec.line
+        pre = self.pre.pop(line, None)  # parsed and chain-checked by a worker process
+        if pre is not None:
+            case, rows, events, chain_ok = pre
+        else:
+            case, rows, events = _parse_case(self.sc, rec.data, line)
+            chain_ok = False
         ref = case["ref"]
-        if data.get("ref") not in (None, ref):
-            raise RowError(line, f"ref {data.get('ref')!r} differs from the case's {ref!r}")
-        if ref != make_ref(case["station"], case["fir_no"], case["year"]):
-            raise RowError(line, f"ref {ref!r} does not match station {case['station']}, FIR {case['fir_no']}, year {case['year']}")
-        raw_rows = data.get("rows") or {}
-        if not isinstance(raw_rows, dict):
-            raise RowError(line, "rows must be an object of table name -> list of rows")
-        unknown = sorted(set(raw_rows) - self.sc.child_names)
-        if unknown:
-            raise RowError(line, f"unknown table(s) {', '.join(unknown)} in the rows of {ref}")
-        rows: dict[str, list[dict]] = {}
-        for table in self.sc.children:
-            listed = raw_rows.get(table.name, [])
-            if not isinstance(listed, list):
-                raise RowError(line, f"rows of {table.name} must be a list")
-            try:
-                rows[table.name] = [_load(table, r, f"{table.name} row {i + 1} of {ref}") for i, r in enumerate(listed)]
-            except BadInput as err:
-                raise RowError(line, str(err)) from None
-            via = _case_column(self.sc, table)
-            if via and any(r.get(via) != case["id"] for r in rows[table.name]):
-                raise RowError(line, f"a {table.name} row of {ref} names another case id")
-        events = sorted(rows.get("audit_event", []), key=lambda e: e["seq"])
-        if not events:
-            raise RowError(line, f"case {ref} has no audit events: export it again from casechain, or import it as an FIR row")
         if ref in self.seen:
             self.result.present += 1
             return
-        stored = self.conn.execute(select(self.sc.case.c.id).where(self.sc.case.c.ref == ref)).first()
+        if ref in self.looked_up:
+            stored = self.stored.get(ref)
+        else:
+            stored = self.conn.execute(select(self.sc.case.c.id).where(self.sc.case.c.ref == ref)).scalar()
         if stored is not None:
             head = self.conn.execute(
-                text("SELECT hash FROM audit_event WHERE case_id = :c AND seq = :s"), {"c": stored[0], "s": len(events)}
+                text("SELECT hash FROM audit_event WHERE case_id = :c AND seq = :s"), {"c": stored, "s": len(events)}
             ).first()
             if head is None or head[0] != events[-1]["hash"]:
                 raise RowError(line, f"case {ref} is already in the database with a different audit trail; it was not overwritten")
             self.result.present += 1
             return
-        self._check(line, case, rows, events)
+        self._check(line, case, rows, events, chain_ok)
         for name in KEEP_IDS:
             self.kept.setdefault(name, set()).update(r["id"] for r in rows.get(name, []))
         self.seen.add(ref)
@@ -734,11 +798,11 @@ class _Loader:
         if len(self.pending) >= 500 or sum(sum(len(v) for v in r.values()) for _, _, r in self.pending[-1:]) > MAX_PENDING_ROWS:
             self.flush_cases()
 
-    def _check(self, line: int, case: dict, rows: dict, events: list[dict]) -> None:
-        """Everything the database would refuse, and everything audit verify checks."""
-        from casechain.services.audit import check_case
+    def _check(self, line: int, case: dict, rows: dict, events: list[dict], chain_ok: bool = False) -> None:
+        """Everything the database would refuse, and everything audit verify checks.
 
-        ns = SimpleNamespace
+        ``chain_ok``: check_case already passed without the station's district
+        (in a worker); then only the district is left to compare."""
         if case["station"] not in self.districts:  # the identity map forgets rows: remember them here
             st = self.uow.station(case["station"])
             self.districts[case["station"]] = st.district if st is not None else None
@@ -769,7 +833,11 @@ class _Loader:
             if len(ids) != len(rows.get(name, [])) or len(set(ids)) != len(ids):
                 raise RowError(line, f"case {case['ref']}: every {name} row needs an id of its own")
             taken = self.kept.setdefault(name, set())
-            if taken & set(ids) or (ids and self.conn.execute(select(table.c.id).where(table.c.id.in_(ids))).first() is not None):
+            if ids and set(ids) <= self.ids_looked_up[name]:
+                stored_ids = bool(self.used_ids[name] & set(ids))
+            else:
+                stored_ids = bool(ids) and self.conn.execute(select(table.c.id).where(table.c.id.in_(ids))).first() is not None
+            if taken & set(ids) or stored_ids:
                 raise RowError(line, f"case {case['ref']}: a {name} id is already used in this database; import casechain exports into a database of their own")
         for table in self.sc.children:  # every link inside the case points at a row of the case
             for col, target in self.sc.case_links(table):
@@ -780,20 +848,9 @@ class _Loader:
                 dangling = {r[col] for r in rows[table.name] if r.get(col) is not None} - have
                 if dangling:
                     raise RowError(line, f"case {case['ref']}: {table.name}.{col} points at {target} row(s) {sorted(dangling)[:3]} the case does not hold")
-        accused = sorted(rows.get("accused", []), key=lambda r: r.get("id") or 0)
-        try:
-            check_case(
-                ns(**case),
-                [ns(**e) for e in events],
-                [ns(**r) for r in rows.get("checklistentry", [])],
-                [a["name"] for a in accused],
-                [ns(**d) for d in rows.get("deficiency", [])],
-                district,
-            )
-        except IntegrityFailure as err:
-            raise RowError(line, str(err)) from None
-        except (TypeError, KeyError, AttributeError, ValueError) as err:
-            raise RowError(line, f"case {case['ref']}: rows incomplete ({type(err).__name__}: {err})") from None
+        if chain_ok and case["district"] == district:
+            return  # check_case passed without the district, and the district matches: it passes with it
+        _check_chain(line, case, rows, events, district)
 
     def flush_cases(self) -> None:
         """Write the checked cases of this batch: one INSERT per table."""
@@ -803,9 +860,9 @@ class _Loader:
         pending, self.pending = self.pending, []
         case_t = sc.case
         new_rows = [{k: v for k, v in case.items() if k != "id"} for _, case, _ in pending]
-        returned = conn.execute(insert(case_t).returning(case_t.c.id, sort_by_parameter_order=True), new_rows).all()
+        returned = _insert_returning_ids(conn, case_t, case_t.c.id, new_rows)
         # new ids by (which pending case, old id): two files' cases may share old ids
-        new_case = {i: new_id for i, (new_id,) in enumerate(returned)}
+        new_case = dict(enumerate(returned))
         maps: dict[str, dict] = {}
         for table in sc.children:
             links = sc.case_links(table)
@@ -826,10 +883,10 @@ class _Loader:
             if not batch_rows:
                 continue
             if surrogate is not None and not keep and table.name in sc.referenced:
-                got = conn.execute(insert(table).returning(surrogate, sort_by_parameter_order=True), batch_rows).all()
-                maps[table.name] = {old: new for old, (new,) in zip(old_ids, got)}
+                got = _insert_returning_ids(conn, table, surrogate, batch_rows)
+                maps[table.name] = dict(zip(old_ids, got))
             else:
-                conn.execute(insert(table), batch_rows)
+                insert_rows(conn, table, batch_rows)
                 if keep and surrogate is not None:
                     maps[table.name] = {old: old[1] for old in old_ids}
             if table.name == "audit_event":
@@ -838,6 +895,105 @@ class _Loader:
             for name in KEEP_IDS:
                 _advance_sequence(conn, sc.by_name[name])
         self.result.cases += len(pending)
+
+
+# -- the pure part of checking an exported case (also run in worker processes) -----
+def _parse_case(sc: Schema, data: dict, line: int) -> tuple[dict, dict[str, list[dict]], list[dict]]:
+    """(case row, rows by table, events by seq) of a case record, every value
+    checked against its column; RowError at the first problem."""
+    extra = set(data) - {"type", "ref", "case", "rows"}
+    if extra:
+        raise RowError(line, f"unknown key(s) {', '.join(sorted(extra))} in a case record")
+    try:
+        case = _load(sc.case, data.get("case"), "case")
+    except BadInput as err:
+        raise RowError(line, str(err)) from None
+    if case.get("id") is None:
+        raise RowError(line, "case lacks its id (the rows of the case refer to it)")
+    ref = case["ref"]
+    if data.get("ref") not in (None, ref):
+        raise RowError(line, f"ref {data.get('ref')!r} differs from the case's {ref!r}")
+    if ref != make_ref(case["station"], case["fir_no"], case["year"]):
+        raise RowError(line, f"ref {ref!r} does not match station {case['station']}, FIR {case['fir_no']}, year {case['year']}")
+    raw_rows = data.get("rows") or {}
+    if not isinstance(raw_rows, dict):
+        raise RowError(line, "rows must be an object of table name -> list of rows")
+    unknown = sorted(set(raw_rows) - sc.child_names)
+    if unknown:
+        raise RowError(line, f"unknown table(s) {', '.join(unknown)} in the rows of {ref}")
+    rows: dict[str, list[dict]] = {}
+    for table in sc.children:
+        listed = raw_rows.get(table.name, [])
+        if not isinstance(listed, list):
+            raise RowError(line, f"rows of {table.name} must be a list")
+        try:
+            rows[table.name] = [_load(table, r, f"{table.name} row {i + 1} of {ref}") for i, r in enumerate(listed)]
+        except BadInput as err:
+            raise RowError(line, str(err)) from None
+        via = _case_column(sc, table)
+        if via and any(r.get(via) != case["id"] for r in rows[table.name]):
+            raise RowError(line, f"a {table.name} row of {ref} names another case id")
+    events = sorted(rows.get("audit_event", []), key=lambda e: e["seq"])
+    if not events:
+        raise RowError(line, f"case {ref} has no audit events: export it again from casechain, or import it as an FIR row")
+    return case, rows, events
+
+
+def _check_chain(line: int, case: dict, rows: dict, events: list[dict], district: str | None) -> None:
+    """check_case (the rules of audit verify) on a case from a file; RowError if it fails."""
+    from casechain.services.audit import check_case
+
+    ns = SimpleNamespace
+    accused = sorted(rows.get("accused", []), key=lambda r: r.get("id") or 0)
+    try:
+        check_case(
+            ns(**case),
+            [ns(**e) for e in events],
+            [ns(**r) for r in rows.get("checklistentry", [])],
+            [a["name"] for a in accused],
+            [ns(**d) for d in rows.get("deficiency", [])],
+            district,
+        )
+    except IntegrityFailure as err:
+        raise RowError(line, str(err)) from None
+    except (TypeError, KeyError, AttributeError, ValueError) as err:
+        raise RowError(line, f"case {case['ref']}: rows incomplete ({type(err).__name__}: {err})") from None
+
+
+def _precheck(item: tuple[int, dict]):
+    """In a worker: (line, (case, rows, events, chain passed)) of a case record,
+    or (line, None) if it has a problem (the importer then finds and words it itself)."""
+    line, data = item
+    try:
+        case, rows, events = _parse_case(schema(), data, line)
+    except Exception:  # noqa: BLE001  (reported by the importer's own pass)
+        return line, None
+    try:
+        _check_chain(line, case, rows, events, None)
+        ok = True
+    except Exception:  # noqa: BLE001
+        ok = False
+    return line, (case, rows, events, ok)
+
+
+PARALLEL_FROM = 8 * 1024 * 1024  # files at least this big are checked by worker processes too
+
+
+def _pool(size: int, kind: str):
+    """Worker processes for the pure checks of exported cases (fork only; None when not worth it)."""
+    import multiprocessing
+
+    cpus = os.cpu_count() or 1
+    if kind != "jsonl" or size < PARALLEL_FROM or cpus < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context("fork").Pool(processes=min(2, cpus), initializer=_quiet_worker)
+
+
+def _quiet_worker() -> None:
+    """Ctrl-C stops the importer, which stops its workers: they print nothing."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # -- what the admin commands check, checked for rows that arrive in a file ------------
@@ -890,10 +1046,75 @@ def _advance_sequence(conn, table: Table) -> None:
     """After rows went in with their own ids, move PostgreSQL's counter past them (never back)."""
     seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}).scalar()
     if seq:
+        name = conn.dialect.identifier_preparer.quote(table.name)  # "case" is a reserved word
         conn.execute(
-            text(f"SELECT setval(:s, m) FROM (SELECT MAX(id) AS m FROM {table.name}) x WHERE m IS NOT NULL AND m > (SELECT last_value FROM {seq})"),
+            text(f"SELECT setval(:s, m) FROM (SELECT MAX(id) AS m FROM {name}) x WHERE m IS NOT NULL AND m > (SELECT last_value FROM {seq})"),
             {"s": seq},
         )
+
+
+def _insert_returning_ids(conn, table: Table, id_col, rows: list[dict]) -> list[int]:
+    """Insert rows that get new ids; the ids in row order. On SQLite the writer
+    holds the database (BEGIN IMMEDIATE), so the ids are the next ones after
+    the largest, as SQLite would number them, and the rows go in by the fast
+    path; elsewhere the database numbers them (RETURNING)."""
+    if conn.dialect.name != "sqlite":
+        return [new for (new,) in conn.execute(insert(table).returning(id_col, sort_by_parameter_order=True), rows).all()]
+    from sqlalchemy import func
+
+    first = (conn.execute(select(func.max(id_col))).scalar() or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    insert_rows(conn, table, [{**r, id_col.name: i} for r, i in zip(rows, ids)])
+    return ids
+
+
+_INSERTS: dict = {}
+
+
+def insert_rows(conn, table: Table, rows: list[dict]) -> None:
+    """``INSERT`` many rows of ``table``: Core's statement and the columns' own
+    bind processors; on SQLite, rows that name every column go straight to the
+    driver's ``executemany`` (Core's per-row parameter handling costs more than
+    SQLite's insert itself)."""
+    from operator import itemgetter
+
+    dialect = conn.dialect
+    names = [c.name for c in table.columns]
+    if rows and dialect.name == "sqlite" and len(rows[0]) == len(names) - 1:  # without the id SQLite numbers
+        id_col = Schema.surrogate(table)
+        if id_col is not None and id_col.name not in rows[0]:
+            names.remove(id_col.name)
+    width = len(names)
+    if dialect.name != "sqlite" or width < 2 or any(len(r) != width for r in rows):
+        conn.execute(insert(table), rows)
+        return
+    key = (table.name, width)
+    if key not in _INSERTS:
+        compiled = insert(table).compile(dialect=dialect, column_keys=names)
+        order = list(compiled.positiontup)
+        processors = [(i, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for i, name in enumerate(order)]
+        _INSERTS[key] = (str(compiled), itemgetter(*order), [(i, f) for i, f in processors if f is not None])
+    sql, get, processors = _INSERTS[key]
+    try:
+        if processors:
+            params = []
+            for row in rows:
+                values = list(get(row))
+                for i, f in processors:
+                    if values[i] is not None:
+                        values[i] = f(values[i])
+                params.append(tuple(values))
+        else:
+            params = [get(row) for row in rows]
+    except KeyError:  # a row without some column: Core fills in the defaults
+        conn.execute(insert(table), rows)
+        return
+    conn.exec_driver_sql(sql, params)
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def _first_line(err: Exception) -> str:
