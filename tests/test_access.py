@@ -112,14 +112,20 @@ class Probe:
                 self.w.run(deficiencies.resolve, "PP-7", ref, d["id"])
 
     # -- one attempt --------------------------------------------------------------
+    def stamp(self, ref: str) -> tuple:
+        """The case's version and audit head hash: any change to the case moves both."""
+        with self.w.uow(readonly=True) as uow:
+            case = uow.case(ref)
+            return case.version, case.head_hash
+
     def attempt(self, ref: str, badge: str, action) -> bool:
-        before = self.w.run(cases.show, ref)["version"]
+        before = self.stamp(ref)
         try:
             action(badge, ref)
         except Refused as err:
             off = [r for r in err.reasons if not any(p in r for p in ROLE_OR_PLACE)]
             assert not off, f"{badge} refused for more than role or jurisdiction: {off}"
-            assert self.w.run(cases.show, ref)["version"] == before, "a refused action changed the case"
+            assert self.stamp(ref) == before, "a refused action changed the case"
             return False
         return True
 

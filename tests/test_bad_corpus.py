@@ -24,18 +24,27 @@ database, ``$D1``/``$D2`` its deficiencies, ``$IN/`` this corpus folder,
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import sqlite3
-import uuid
+from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
-from conftest import PG_ENV, World
-from sqlalchemy import create_engine, select, text
+from conftest import (
+    CASE_A,
+    CASE_B,
+    World,
+    build_two_cases,
+    checkpoint,
+    pg_rows,
+    release_engine,
+    scratch_pg_database,
+    sqlite_copy,
+    sqlite_dump,
+)
+
+from sqlalchemy import create_engine
 
 from casechain.cli import cli
 from casechain.domain.audit import GENESIS, EventRecord, link_hash
@@ -44,7 +53,7 @@ from casechain.services import transfer
 HERE = Path(__file__).parent / "bad_inputs"
 CORPUS = json.loads((HERE / "cases.json").read_text(encoding="utf-8"))
 NOW = "2024-03-20T10:00"  # Pakistan time = conftest.FIXED_NOW
-A, B = "CLN/123/2024", "CLN/124/2024"
+A, B = CASE_A, CASE_B
 CSV_HEAD = "station,fir_no,year,sections,occurred_at,reported_at,complainant,accused,flags\n"
 
 
@@ -63,22 +72,10 @@ def test_the_corpus_is_large_and_well_formed():
 
 
 # -- the databases the cases run against --------------------------------------------------
-def _build(w: World) -> dict:
-    a, b, d1, d2 = w.two_cases()
-    assert (a, b) == (A, B)
-    return {"D1": str(d1), "D2": str(d2)}
-
-
 def _fresh(w: World) -> None:
     from casechain.services import admin
 
     w.run(admin.init, "ADM-1", "System Admin")
-
-
-def _checkpoint(path: Path) -> None:
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
 
 
 def _altered_exports(w: World, folder: Path) -> None:
@@ -130,12 +127,13 @@ def _generated(folder: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def sqlite_templates(tmp_path_factory):
+def sqlite_templates(tmp_path_factory, two_case_template):
     folder = tmp_path_factory.mktemp("corpus")
     main, fresh = folder / "main.db", folder / "fresh.db"
-    w = World(f"sqlite:///{main}").setup()
+    shutil.copyfile(two_case_template["path"], main)
+    ids = {"D1": two_case_template["D1"], "D2": two_case_template["D2"]}
+    w = World(f"sqlite:///{main}")
     try:
-        ids = _build(w)
         exports = folder / "exports"
         exports.mkdir()
         _altered_exports(w, exports)
@@ -144,8 +142,8 @@ def sqlite_templates(tmp_path_factory):
     f = World(f"sqlite:///{fresh}")
     _fresh(f)
     f.dispose()
-    _checkpoint(main)
-    _checkpoint(fresh)
+    checkpoint(main)
+    checkpoint(fresh)
     tmp = folder / "tmp"
     tmp.mkdir()
     _generated(tmp)
@@ -180,28 +178,16 @@ def _check_output(case: dict, result) -> None:
     assert re.search(case["says"], result.stderr), f"{where}\nexpected: {case['says']}"
 
 
-def sqlite_dump(path: Path) -> list[str]:
-    con = sqlite3.connect(path)
-    try:
-        return list(con.iterdump())
-    finally:
-        con.close()
-
-
 @pytest.mark.parametrize("case", CORPUS, ids=[c["id"] for c in CORPUS])
 def test_bad_input_on_sqlite(sqlite_templates, tmp_path, case):
-    from casechain import bootstrap
-
+    url = sqlite_copy(sqlite_templates[case["db"]], tmp_path)
     path = tmp_path / "casechain.db"
-    shutil.copyfile(sqlite_templates[case["db"]], path)
-    url = f"sqlite:///{path}"
     before = sqlite_dump(path)
     existing = (sqlite_templates["tmp"] / "existing.txt").read_text(encoding="utf-8")
     try:
         result = _invoke(url, case, sqlite_templates)
     finally:
-        bootstrap.engine_for(url).dispose()
-        bootstrap.engine_for.cache_clear()
+        release_engine(url)
     _check_output(case, result)
     assert sqlite_dump(path) == before, f"{case['id']}: the database changed"
     assert (sqlite_templates["tmp"] / "existing.txt").read_text(encoding="utf-8") == existing
@@ -209,50 +195,17 @@ def test_bad_input_on_sqlite(sqlite_templates, tmp_path, case):
 
 
 # -- the same corpus on PostgreSQL: one database per template, never reset ---------------------
-def _pg_rows(url: str) -> dict[str, list]:
-    from sqlmodel import SQLModel
-
-    eng = create_engine(url)
-    try:
-        with eng.connect() as conn:
-            return {t.name: sorted(map(repr, conn.execute(select(t)).all())) for t in SQLModel.metadata.sorted_tables}
-    finally:
-        eng.dispose()
-
-
 @pytest.fixture(scope="module")
 def pg_templates(sqlite_templates):
-    server = os.environ.get(PG_ENV)
-    if not server:
-        if os.environ.get("CASECHAIN_REQUIRE_PG"):
-            pytest.fail(f"CASECHAIN_REQUIRE_PG is set but {PG_ENV} is not")
-        pytest.skip(f"{PG_ENV} not set: PostgreSQL tests skipped")
-    assert urlsplit(server.replace("+psycopg", "")).hostname in ("127.0.0.1", "localhost", "::1")
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    base = server.rsplit("/", 1)[0]
-    names = {k: f"casechain_corpus_{k}_{uuid.uuid4().hex[:8]}" for k in ("main", "fresh")}
-    with admin.connect() as conn:
-        for name in names.values():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    urls = {k: f"{base}/{v}" for k, v in names.items()}
-    try:
-        w = World(urls["main"]).setup()
-        ids = _build(w)
-        w.dispose()
+    with ExitStack() as stack:
+        urls = {k: stack.enter_context(scratch_pg_database(f"casechain_corpus_{k}")) for k in ("main", "fresh")}
+        ids = build_two_cases(urls["main"])
         f = World(urls["fresh"])
         _fresh(f)
         f.dispose()
-        yield {**sqlite_templates, **ids, "urls": urls}
-    finally:
-        from casechain import bootstrap
-
-        for url in urls.values():
-            bootstrap.engine_for(url).dispose()
-        bootstrap.engine_for.cache_clear()
-        with admin.connect() as conn:
-            for name in names.values():
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        engines = {k: create_engine(u) for k, u in urls.items()}  # to read every row before and after
+        stack.callback(lambda: [e.dispose() for e in engines.values()])
+        yield {**sqlite_templates, **ids, "urls": urls, "engines": engines}
 
 
 # `sop validate` reads a file and never opens the database: SQLite covers it
@@ -261,8 +214,8 @@ ON_PG = [c for c in CORPUS if c["args"][:2] != ["sop", "validate"]]
 
 @pytest.mark.parametrize("case", ON_PG, ids=[c["id"] for c in ON_PG])
 def test_bad_input_on_postgres(pg_templates, case):
-    url = pg_templates["urls"][case["db"]]
-    before = _pg_rows(url)
+    url, engine = pg_templates["urls"][case["db"]], pg_templates["engines"][case["db"]]
+    before = pg_rows(engine)
     result = _invoke(url, case, pg_templates)
     _check_output(case, result)
-    assert _pg_rows(url) == before, f"{case['id']}: the database changed"
+    assert pg_rows(engine) == before, f"{case['id']}: the database changed"

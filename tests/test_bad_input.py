@@ -9,19 +9,16 @@ as an SQL dump of the SQLite file before and after).
 from __future__ import annotations
 
 import re
-import shutil
-import sqlite3
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import CASE_A, CASE_B, release_engine, sqlite_copy, sqlite_dump
 
 from casechain.cli import cli
-from conftest import World
 
 NOW = "2024-03-20T10:00"  # Pakistan time = conftest.FIXED_NOW
-A = "CLN/123/2024"  # under_investigation, IO-101, fir_copy ticked
-B = "CLN/124/2024"  # under_scrutiny, IO-101; deficiency D1 resolved, D2 open
+A = CASE_A  # under_investigation, IO-101, fir_copy ticked
+B = CASE_B  # under_scrutiny, IO-101; deficiency D1 resolved, D2 open
 
 
 def register_args(**over) -> list[str]:
@@ -36,43 +33,12 @@ def register_args(**over) -> list[str]:
     return out
 
 
-def sqlite_dump(path: Path) -> list[str]:
-    """Every schema statement and row of an SQLite file, as SQL text."""
-    con = sqlite3.connect(path)
-    try:
-        return list(con.iterdump())
-    finally:
-        con.close()
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    """A database built once: the World's officers and two cases, A and B."""
-    folder = tmp_path_factory.mktemp("template")
-    path = folder / "casechain.db"
-    w = World(f"sqlite:///{path}").setup()
-    try:
-        a, b, d1, d2 = w.two_cases()
-        assert (a, b) == (A, B)
-    finally:
-        w.dispose()
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
-    return {"path": path, "D1": str(d1), "D2": str(d2)}
-
-
 @pytest.fixture
-def db(template, tmp_path):
-    """A private copy of the template database for one test."""
-    path = tmp_path / "casechain.db"
-    shutil.copyfile(template["path"], path)
-    url = f"sqlite:///{path}"
-    yield {"path": path, "url": url, "D1": template["D1"], "D2": template["D2"]}
-    from casechain import bootstrap
-
-    bootstrap.engine_for(url).dispose()
-    bootstrap.engine_for.cache_clear()
+def db(two_case_template, tmp_path):
+    """A private copy of the two-case template database (the World's officers and cases A and B) for one test."""
+    url = sqlite_copy(two_case_template["path"], tmp_path)
+    yield {"path": tmp_path / "casechain.db", "url": url, "D1": two_case_template["D1"], "D2": two_case_template["D2"]}
+    release_engine(url)
 
 
 def invoke(url: str, actor: str | None, args: list[str]):

@@ -37,8 +37,8 @@ WORKER = Path(__file__).with_name("concurrency_worker.py")
 SETUP_NOTE = "setup"
 
 
-def _setup(url: str) -> World:
-    w = World(url).setup()
+def _setup(w: World) -> World:
+    """The World (conftest) with CASES cases under investigation, all assigned to IO-101."""
     for n in range(1, CASES + 1):
         ref = w.register(n, sections="379", accused=("Bilal",))
         w.run(cases.assign, "SHO-1", ref, "IO-101")
@@ -57,8 +57,9 @@ def _marker_of(ref: str, action: str, payload: dict) -> str | None:
 
 
 @pytest.mark.slow
-def test_eight_processes_lose_nothing_and_apply_nothing_twice(db_url, tmp_path):
-    w = _setup(db_url)
+def test_eight_processes_lose_nothing_and_apply_nothing_twice(world, tmp_path):
+    w = _setup(world)
+    db_url = w.url
     try:
         started = time.monotonic()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[1] / "src"), os.environ.get("PYTHONPATH", "")])}

@@ -102,15 +102,18 @@ ACTING = {"forwarding": "SHO-1", "deficiency": "PP-7", "court-submission": "PP-7
 
 # -- golden ------------------------------------------------------------------
 def test_golden_memos(world):
-    """Every kind in both formats, on fixed data and a fixed clock; and a protected case."""
+    """Every kind in both formats, on fixed data and a fixed clock; and protected cases (victim; victim and juvenile accused)."""
     ref = build_case(world)
     sensitive = build_case(world, fir_no=124, flags=["sgbv"])
+    juvenile = build_case(world, fir_no=125, flags=["juvenile"])
     problems = []
     for kind in KINDS:
         for fmt in FORMATS:
             problems.append(golden_mismatch(f"{kind}.{fmt}", world.run(memos.memo, ACTING[kind], ref, kind, fmt)))
         problems.append(golden_mismatch(f"{kind}-sgbv.md", world.run(memos.memo, ACTING[kind], sensitive, kind, "md")))
+        problems.append(golden_mismatch(f"{kind}-juvenile.md", world.run(memos.memo, ACTING[kind], juvenile, kind, "md")))
     problems.append(golden_mismatch("deficiency-sgbv.html", world.run(memos.memo, "PP-7", sensitive, "deficiency", "html")))
+    problems.append(golden_mismatch("court-submission-juvenile.html", world.run(memos.memo, "PP-7", juvenile, "court-submission", "html")))
     problems = [p for p in problems if p]
     assert not problems, "\n".join(problems)
 
@@ -292,18 +295,61 @@ def test_sensitive_case_memos_show_initials_and_scrub_free_text(sqlite_world):
     assert "| 1 | Bilal | produced (Judicial Magistrate Sec. 30, Lahore) |" in md  # accused are not protected
 
 
+def test_juvenile_case_memos_number_the_accused_and_scrub_their_names(sqlite_world):
+    ref = build_case(sqlite_world, flags=["juvenile"])
+    for kind in KINDS:
+        for fmt in FORMATS:
+            text = sqlite_world.run(memos.memo, None, ref, kind, fmt)
+            for name in ("Bilal", "Unknown", "Muhammad", "Aslam"):
+                assert name not in text, (name, kind, fmt)
+            assert "Juvenile accused identity protected" in text and "Victim identity protected" in text
+            if kind != "deficiency":  # the return memo lists no accused
+                assert "Accused 1 (juvenile)" in text and "Accused 2 (juvenile)" in text, (kind, fmt)
+    md = sqlite_world.run(memos.memo, None, ref, "court-submission", "md")
+    assert "| 1 | Accused 1 (juvenile) | produced (Judicial Magistrate Sec. 30, Lahore) | 2024-03-04 14:00 PKT | — |" in md
+    assert "| 2 | Accused 2 (juvenile) | not arrested | — | — |" in md
+    assert "| Complainant | M. A. |" in md
+    forwarding = sqlite_world.run(memos.memo, None, ref, "forwarding", "md")
+    assert "| Accused 1 arrested 2024-03-04 |" in forwarding  # free text: the name becomes the number
+    deficiency = sqlite_world.run(memos.memo, None, ref, "deficiency", "md")
+    assert "| Role of Accused 1 in the firing not explained; see statement of M. A. |" in deficiency
+
+
+def test_accused_are_named_outside_juvenile_cases(sqlite_world):
+    ref = build_case(sqlite_world, flags=["sgbv"])
+    for kind in KINDS:
+        text = sqlite_world.run(memos.memo, None, ref, kind, "md")
+        assert "(juvenile)" not in text and "Juvenile accused" not in text
+        assert "| 1 | Bilal |" in text or kind == "deficiency"
+
+
+def test_juvenile_rule_holds_even_where_the_sop_does_not_list_juvenile_as_sensitive(sqlite_world):
+    """The Act protects the juvenile accused whatever the SOP says about victims."""
+    from casechain.domain.redaction import for_case, protected_flags
+
+    assert protected_flags(["juvenile", "terrorism"], []) == ["juvenile"]
+    r = for_case(["juvenile"], [], "Muhammad Aslam", ["Bilal"])
+    assert (r.victim_protected, r.accused_protected) == (False, True)
+    assert r.person("Muhammad Aslam") == "Muhammad Aslam" and r.accused_name(1, "Bilal") == "Accused 1 (juvenile)"
+    assert r.text("Bilal met Muhammad Aslam") == "Accused 1 met Muhammad Aslam"
+    assert not for_case(["juvenile"], ["sgbv", "juvenile"], "Muhammad Aslam", ["Bilal"], revealed=True).active
+    assert not for_case(["sgbv"], ["sgbv", "juvenile"], "Muhammad Aslam", ["Bilal"]).accused_protected
+
+
 def test_unredacted_refused_for_an_io_and_recorded_for_a_prosecutor(sqlite_world):
     w = sqlite_world
     ref = build_case(w, flags=["juvenile"])
     before = w.run(cases.show, ref)["version"]
     result = _cli(w, "memo", ref, "forwarding", "--unredacted", actor="IO-101", code=1)
-    assert "role io may not print the victim's name" in result.stderr
+    assert "role io may not print the victim's name and the accused's names in memos of case CLN/123/2024 (flagged juvenile;" in result.stderr
     _cli(w, "memo", ref, "forwarding", "--unredacted", actor="PP-9", code=1)  # another district
     _cli(w, "memo", ref, "forwarding", "--unredacted", code=2)  # who is asking?
     assert w.run(cases.show, ref)["version"] == before, "a refused memo records nothing"
 
     result = _cli(w, "memo", ref, "forwarding", "--unredacted", actor="PP-7")
     assert "| Complainant | Muhammad Aslam |" in result.stdout
+    assert "| 1 | Bilal | produced" in result.stdout and "| Bilal arrested 2024-03-04 |" in result.stdout  # the juvenile accused too
+    assert "(juvenile)" not in result.stdout
     assert "UNREDACTED COPY" in result.stdout
     view = w.run(cases.show, ref)
     assert view["version"] == before + 1
@@ -367,6 +413,18 @@ def test_redaction_of_free_text():
     assert redactor(["Aliya Ali"]).text("Aliya, Ali, Alibaba") == "A., A., A.baba"  # longest word first
 
 
+def test_redaction_of_juvenile_accused():
+    r = redactor(["Muhammad Aslam"], ["Muhammad Bilal", "Kashif"])
+    assert r.accused_name(2, "Kashif") == "Accused 2 (juvenile)" and r.person("Muhammad Aslam") == "M. A."
+    assert r.text("Muhammad Bilal and KASHIF's brother; Bilal fled") == "Accused 1 and Accused 2's brother; Accused 1 fled"
+    # a word of two protected people is neither's: withheld
+    assert r.text("Muhammad Aslam saw Muhammad") == "M. A. saw (name withheld)"
+    # what a replacement put in is not matched again
+    assert redactor(["Accused Juvenile"], ["Bilal"]).text("Bilal and Accused Juvenile") == "Accused 1 and A. J."
+    assert redactor([], ["Bilal"]).text("Bilala and Bilal") == "Accused 1a and Accused 1"  # a word that starts with the name
+    assert redactor([], []).accused_name(1, "Bilal") == "Bilal"
+
+
 # -- the property ----------------------------------------------------------------
 URDU = "ابپتٹثجچحخدڈذرڑزژسشصضطظعغفقکگلمنوہھءیےں"
 WORD = st.one_of(
@@ -386,29 +444,30 @@ def protected_names(draw):
     return words, (wrap[0] + name + wrap[1]).strip()
 
 
-def _free_texts(name: str, words: list[str]) -> dict:
+def _free_texts(name: str, words: list[str], accused: list[str]) -> dict:
     first, last = words[0], words[-1]
     return {
         "fir_copy": f"DD 12/2024; complaint of {name}",
         "statements_161": f"Statements of {first}'s mother and \"{last}\" <PW-1>",
-        "arrest_status": f"Bilal arrested; {' '.join(w.upper() for w in words)} informed",
+        "arrest_status": f"{accused[0]} arrested; {' '.join(w.upper() for w in words)} informed; {accused[-1]}'s father told",
         "interim_reasons": f"Victim {name} in hospital; ({last}) could not be examined | awaiting MLO",
-        "case_diary": f"Zimni 7: {name}",
+        "case_diary": f"Zimni 7: {name}; {' and '.join(accused)} questioned",
     }
 
 
-def _sensitive_case(world, fir_no, name, words, flag):
+def _sensitive_case(world, fir_no, name, words, flag, accused=("Bilal",)):
+    accused = list(accused)
     world.now = at(2)
-    ref = world.run(cases.register, "SHO-1", "CLN", fir_no, 2024, "376", "2024-03-01T22:15", "2024-03-02T01:10", name, ["Bilal"], [flag])["ref"]
+    ref = world.run(cases.register, "SHO-1", "CLN", fir_no, 2024, "376", "2024-03-01T22:15", "2024-03-02T01:10", name, accused, [flag])["ref"]
     world.run(cases.assign, "SHO-1", ref, "IO-101")
     world.run(cases.advance, "IO-101", ref, "start_investigation")
     world.now = at(17)
-    for item, text in _free_texts(name, words).items():
+    for item, text in _free_texts(name, words, accused).items():
         world.run(checklist.tick, "IO-101", ref, item, text)
     world.run(cases.advance, "IO-101", ref, "submit_interim")
-    flagged = world.run(deficiencies.flag, "PP-7", ref, "ROLE_NOT_STATED", f"Role towards {words[-1]} not stated; ask {name}")
+    flagged = world.run(deficiencies.flag, "PP-7", ref, "ROLE_NOT_STATED", f"Role of {accused[0]} towards {words[-1]} not stated; ask {name}")
     world.run(cases.advance, "PP-7", ref, "return_for_deficiencies")
-    world.run(deficiencies.respond, "IO-101", ref, flagged["id"], f"Statement of {name} re-recorded", f"{words[0]}/{words[-1]}")
+    world.run(deficiencies.respond, "IO-101", ref, flagged["id"], f"Statement of {name} re-recorded; {accused[-1]} confronted", f"{words[0]}/{words[-1]}")
     world.now = at(19)
     return ref
 
@@ -422,30 +481,42 @@ def _appears(word: str, text: str) -> bool:
 
 
 @pytest.mark.slow
-def test_no_memo_of_a_sensitive_case_names_the_victim(sqlite_world):
+def test_no_memo_of_a_sensitive_case_names_the_victim_or_a_juvenile_accused(sqlite_world):
     w = sqlite_world
     fir_numbers = itertools.count(1000)
-    baseline = "\n".join(_all_memos(w, _sensitive_case(w, next(fir_numbers), "Qqqx Zzzv", ["Qqqx", "Zzzv"], "sgbv")))
+    # Everything memos print anyway (template wording of both kinds of protected case).
+    baseline = "\n".join(
+        _all_memos(w, _sensitive_case(w, next(fir_numbers), "Qqqx Zzzv", ["Qqqx", "Zzzv"], "sgbv"))
+        + _all_memos(w, _sensitive_case(w, next(fir_numbers), "Qqqx Zzzv", ["Qqqx", "Zzzv"], "juvenile", accused=["Xxqj Vvqk"]))
+    )
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-    @given(protected_names(), st.sampled_from(["sgbv", "juvenile"]))
-    def check(drawn, flag):
+    @given(protected_names(), st.sampled_from(["sgbv", "juvenile"]), st.lists(protected_names(), min_size=1, max_size=2))
+    def check(drawn, flag, drawn_accused):
         words, name = drawn
+        accused = [a for _, a in drawn_accused]
         long_words = [x for x in words if len(x) >= 3]
-        # Words that the memo prints anyway (template wording, the accused, the
-        # hash) say nothing about the victim: only the name's own words count.
-        assume(name not in baseline)
+        # the accused's words that a juvenile case must hide
+        hidden = [x for ws, _ in drawn_accused for x in ws if len(x) >= 3] if flag == "juvenile" else []
+        # Words that the memo prints anyway (template wording, the hash) say
+        # nothing about the protected: only the names' own words count.
+        assume(name not in baseline and not any(a in baseline for a in accused))
         assume(len(name) >= 2)  # a one-letter name is its own initial: nothing to hide
-        assume(not any(_appears(x, baseline) or re.fullmatch(r"[0-9a-fA-F]+", x) for x in long_words))
-        ref = _sensitive_case(w, next(fir_numbers), name, words, flag)
+        assume(all(len(a) >= 2 for a in accused) or flag == "sgbv")
+        assume(not any(_appears(x, baseline) or re.fullmatch(r"[0-9a-fA-F]+", x) for x in long_words + hidden))
+        if flag == "sgbv":  # accused are named: none may carry the victim's name or a word of it
+            assume(not any(name in a or any(_appears(x, a) for x in long_words) for a in accused))
+        ref = _sensitive_case(w, next(fir_numbers), name, words, flag, accused)
         for text in _all_memos(w, ref):
             assert name not in text
             for word in long_words:
                 assert not _appears(word, text), f"{word!r} of {name!r} appears in a memo"
+            for word in hidden:
+                assert not _appears(word, text), f"{word!r} of juvenile accused {accused!r} appears in a memo"
         revealed = w.run(memos.memo, "PP-7", ref, "court-submission", "md", unredacted=True)
-        for word in long_words:
+        for word in long_words + hidden:
             assert word in revealed  # the property is not vacuous: the words were there to remove
         assert w.run(audit.verify, ref)["cases"] == 1
 
     check()
-    assert w.run(audit.verify)["cases"] >= 2
+    assert w.run(audit.verify)["cases"] >= 3

@@ -6,8 +6,6 @@ import pytest
 
 from casechain.services import cases, checklist, deficiencies, rounds
 
-ITEMS = ["fir_copy", "site_plan", "statements_161", "post_mortem", "forensic_report", "arrest_status", "witness_list", "case_diary"]
-
 
 def _at(world, days):
     world.now = world.base + timedelta(days=days)
@@ -15,13 +13,8 @@ def _at(world, days):
 
 def test_two_rounds_and_days_held(world):
     world.base = world.now
-    ref = world.register(7)  # FIR reported 2024-03-01 20:10 UTC; clock 2024-03-20 05:00 UTC
-    world.run(cases.assign, "SHO-1", ref, "IO-101")
-    world.run(cases.advance, "IO-101", ref, "start_investigation")
-    for item in ITEMS:
-        world.run(checklist.tick, "IO-101", ref, item, f"ref {item}")
-    for item in ("recovery_memos", "case_property"):
-        world.run(checklist.not_applicable, "IO-101", ref, item, "none")
+    ref = world.under_investigation(7)  # FIR reported 2024-03-01 20:10 UTC; clock 2024-03-20 05:00 UTC
+    world.complete_challan(ref)
     world.run(cases.advance, "IO-101", ref, "submit_challan")           # day 0: to prosecution
     _at(world, 2)
     d1 = world.run(deficiencies.flag, "PP-7", ref, "SITE_PLAN_MISSING", None)["id"]

@@ -1,24 +1,17 @@
 """A case from FIR to verdict through the services, on every backend."""
 
+import pytest
+
 from casechain.domain.errors import Refused
 from casechain.services import audit, cases, checklist, deficiencies
 
-import pytest
-
-CHALLAN_ITEMS = ["fir_copy", "site_plan", "statements_161", "post_mortem", "forensic_report", "arrest_status", "witness_list", "case_diary"]
-
 
 def test_fir_to_conviction_with_one_return(world):
-    ref = world.register(123)
-    world.run(cases.assign, "SHO-1", ref, "IO-101")
-    world.run(cases.advance, "IO-101", ref, "start_investigation")
+    ref = world.under_investigation(123)
     with pytest.raises(Refused) as refused:
         world.run(cases.advance, "IO-101", ref, "submit_challan")
     assert any("post_mortem" in r for r in refused.value.reasons)
-    for item in CHALLAN_ITEMS:
-        world.run(checklist.tick, "IO-101", ref, item, f"ref {item}")
-    for item in ("recovery_memos", "case_property"):
-        world.run(checklist.not_applicable, "IO-101", ref, item, "nothing recovered")
+    world.complete_challan(ref, na_reason="nothing recovered")
     world.run(cases.advance, "IO-101", ref, "submit_challan")
     flagged = world.run(deficiencies.flag, "PP-7", ref, "PMR_MISSING", None)
     assert flagged["reopened"] == "post_mortem"

@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -648,6 +649,7 @@ def test_reference_model_knows_every_condition_part():
     assert set(Condition.model_fields) == MODELLED_CONDITION_PARTS
 
 
+@pytest.mark.slow
 def test_case_lifecycle_state_machine(world):
     registered: list[str] = []
     machine = type("CaseMachineOnThisBackend", (CaseMachine,), {"world": world, "registered": registered})

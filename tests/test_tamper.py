@@ -11,18 +11,12 @@ undone after it was detected, and the trail checked intact again).
 
 from __future__ import annotations
 
-import os
-import shutil
-import sqlite3
-import uuid
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
-from conftest import PG_ENV, World
+from conftest import CASE_A, CASE_B, build_two_cases, release_engine, scratch_pg_database, sqlite_copy
 from sqlalchemy import and_, create_engine, select, text
-from test_bad_corpus import A, B, _build
 
 from casechain.cli import cli
 from casechain.storage.tables import (
@@ -34,6 +28,7 @@ from casechain.storage.tables import (
 )
 
 NOW = "2024-03-20T10:00"
+A, B = CASE_A, CASE_B  # the World's two cases (conftest.World.two_cases)
 
 
 def _flip(h: str) -> str:
@@ -176,63 +171,38 @@ def _assert_detected(result, says: str):
     assert re.search(says, lines[0]), f"{says!r} not in {lines[0]!r}"
 
 
-@pytest.fixture(scope="module")
-def sqlite_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tamper") / "template.db"
-    w = World(f"sqlite:///{path}").setup()
-    _build(w)
-    w.dispose()
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
-    return path
+@pytest.fixture
+def sqlite_url_of_two_cases(two_case_template, tmp_path):
+    """A private copy of the two-case template database."""
+    url = sqlite_copy(two_case_template["path"], tmp_path)
+    yield url
+    release_engine(url)
 
 
-def _fresh_copy(template, tmp_path) -> str:
-    path = tmp_path / "casechain.db"
-    shutil.copyfile(template, path)
-    return f"sqlite:///{path}"
-
-
-def _done(url: str):
-    from casechain import bootstrap
-
-    bootstrap.engine_for(url).dispose()
-    bootstrap.engine_for.cache_clear()
-
-
-def test_the_template_verifies(sqlite_template, tmp_path):
-    url = _fresh_copy(sqlite_template, tmp_path)
-    r = _verify(url)
-    _done(url)
+def test_the_template_verifies(sqlite_url_of_two_cases):
+    r = _verify(sqlite_url_of_two_cases)
     assert r.exit_code == 0 and r.stdout.startswith("audit trail intact: 2 case(s), "), r.stdout + r.stderr
 
 
 @pytest.mark.parametrize("name,table,spec,column,change,says", COLUMNS, ids=[c[0] for c in COLUMNS])
-def test_a_changed_column_is_detected_on_sqlite(sqlite_template, tmp_path, name, table, spec, column, change, says):
-    url = _fresh_copy(sqlite_template, tmp_path)
-    engine = create_engine(url)
+def test_a_changed_column_is_detected_on_sqlite(sqlite_url_of_two_cases, name, table, spec, column, change, says):
+    engine = create_engine(sqlite_url_of_two_cases)
     try:
         _tamper(engine, table, spec, column, change)
     finally:
         engine.dispose()
-    result = _verify(url)
-    _done(url)
-    _assert_detected(result, says)
+    _assert_detected(_verify(sqlite_url_of_two_cases), says)
 
 
 @pytest.mark.parametrize("name,sql,says", ROWS, ids=[r[0] for r in ROWS])
-def test_a_deleted_or_forged_row_is_detected_on_sqlite(sqlite_template, tmp_path, name, sql, says):
-    url = _fresh_copy(sqlite_template, tmp_path)
-    engine = create_engine(url)
+def test_a_deleted_or_forged_row_is_detected_on_sqlite(sqlite_url_of_two_cases, name, sql, says):
+    engine = create_engine(sqlite_url_of_two_cases)
     try:
         with engine.begin() as conn:
             conn.execute(text(sql.format(**_ids(conn))))
     finally:
         engine.dispose()
-    result = _verify(url)
-    _done(url)
-    _assert_detected(result, says)
+    _assert_detected(_verify(sqlite_url_of_two_cases), says)
 
 
 def test_every_column_of_the_audit_table_and_case_row_is_tried():
@@ -246,27 +216,9 @@ def test_every_column_of_the_audit_table_and_case_row_is_tried():
 # -- PostgreSQL: one database, each change undone after it was detected ---------------------
 @pytest.fixture(scope="module")
 def pg_url():
-    server = os.environ.get(PG_ENV)
-    if not server:
-        if os.environ.get("CASECHAIN_REQUIRE_PG"):
-            pytest.fail(f"CASECHAIN_REQUIRE_PG is set but {PG_ENV} is not")
-        pytest.skip(f"{PG_ENV} not set: PostgreSQL tests skipped")
-    assert urlsplit(server.replace("+psycopg", "")).hostname in ("127.0.0.1", "localhost", "::1")
-    name = f"casechain_tamper_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"{server.rsplit('/', 1)[0]}/{name}"
-    try:
-        w = World(url).setup()
-        _build(w)
-        w.dispose()
+    with scratch_pg_database("casechain_tamper") as url:
+        build_two_cases(url)
         yield url
-    finally:
-        _done(url)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.parametrize("name,table,spec,column,change,says", COLUMNS, ids=[c[0] for c in COLUMNS])

@@ -204,6 +204,12 @@ def first_outcome(ev: Event):
     return ev.destinations()[0][0]
 
 
+def legal_attempt(sop_name: str, ev: Event):
+    """(sop, workflow, state, actor, outcome): a legal start for ``ev`` and an officer who may fire it."""
+    state, role = legal_start(ev)
+    return SOPS[sop_name], FLOWS[sop_name], state, actor_for(role), first_outcome(ev)
+
+
 def everything_applies(sop: Sop, ev: Event, outcome, state, actor, checklist) -> CaseFacts:
     """Facts where every checklist item the event requires applies to the case."""
     facts = good_facts(sop, ev, outcome, state, actor, checklist=checklist)
@@ -235,10 +241,7 @@ def test_some_events_require_items_some_conditionally():
 
 @pytest.mark.parametrize("sop_name, ev", EVENTS_WITH_REQUIREMENTS)
 def test_unticked_items_block_and_each_is_named(sop_name, ev: Event):
-    sop, flow = SOPS[sop_name], FLOWS[sop_name]
-    state, role = legal_start(ev)
-    actor = actor_for(role)
-    outcome = first_outcome(ev)
+    sop, flow, state, actor, outcome = legal_attempt(sop_name, ev)
     facts = everything_applies(sop, ev, outcome, state, actor, checklist={})
     with pytest.raises(Refused) as err:
         flow.fire(ev.name, facts, actor, outcome=outcome)
@@ -250,10 +253,7 @@ def test_unticked_items_block_and_each_is_named(sop_name, ev: Event):
 
 @pytest.mark.parametrize("sop_name, ev", EVENTS_WITH_REQUIREMENTS)
 def test_each_missing_item_alone_blocks(sop_name, ev: Event):
-    sop, flow = SOPS[sop_name], FLOWS[sop_name]
-    state, role = legal_start(ev)
-    actor = actor_for(role)
-    outcome = first_outcome(ev)
+    sop, flow, state, actor, outcome = legal_attempt(sop_name, ev)
     for missing in ev.requires:
         ticked = {i: "done" for i in ev.requires if i != missing}
         facts = everything_applies(sop, ev, outcome, state, actor, checklist=ticked)
@@ -268,10 +268,7 @@ def test_each_missing_item_alone_blocks(sop_name, ev: Event):
 
 @pytest.mark.parametrize("sop_name, ev", EVENTS_WITH_CONDITIONAL_ITEMS)
 def test_items_that_do_not_apply_do_not_block(sop_name, ev: Event):
-    sop, flow = SOPS[sop_name], FLOWS[sop_name]
-    state, role = legal_start(ev)
-    actor = actor_for(role)
-    outcome = first_outcome(ev)
+    sop, flow, state, actor, outcome = legal_attempt(sop_name, ev)
     facts = good_facts(sop, ev, outcome, state, actor, checklist={}, sections=("999",), flags=frozenset())
     inapplicable = {i for i in ev.requires if not sop.item(i).applies_when.holds(facts)}
     applicable = [i for i in ev.requires if i not in inapplicable]
@@ -480,10 +477,8 @@ def test_some_event_has_outcomes():
 
 @pytest.mark.parametrize("sop_name, ev", EVENTS_WITH_OUTCOMES)
 def test_missing_or_unknown_outcome_is_bad_input(sop_name, ev: Event):
-    sop, flow = SOPS[sop_name], FLOWS[sop_name]
-    state, role = legal_start(ev)
-    actor = actor_for(role)
-    facts = good_facts(sop, ev, first_outcome(ev), state, actor)
+    sop, flow, state, actor, outcome = legal_attempt(sop_name, ev)
+    facts = good_facts(sop, ev, outcome, state, actor)
     with pytest.raises(BadInput) as err:
         flow.fire(ev.name, facts, actor)
     assert "none given" in str(err.value)

@@ -16,7 +16,7 @@ from casechain.cli.output import write
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "pdf"]), default="md", show_default=True, help="md for e-mail and chat, html to print (A4); pdf is not available yet")
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False), help="write to FILE instead of the screen")
 @click.option("--force", is_flag=True, help="overwrite FILE if it exists")
-@click.option("--unredacted", is_flag=True, help="sensitive cases: print the victim's name (roles the SOP allows; recorded in the audit trail)")
+@click.option("--unredacted", is_flag=True, help="sensitive cases: print the names that are withheld (victim; juvenile accused) (roles the SOP allows; recorded in the audit trail)")
 @click.pass_obj
 def memo(obj, ref, kind, fmt, output, force, unredacted):
     """Write a handover memo for a case.
@@ -31,7 +31,9 @@ def memo(obj, ref, kind, fmt, output, force, unredacted):
     Each memo carries the FIR particulars, the officers, the time it was made
     and the case's audit head hash, so a paper copy can be matched to the
     record. In sgbv and juvenile cases (the SOP's sensitive flags) the
-    complainant is shown by initials and the name is removed from free text.
+    complainant is shown by initials and the name is removed from free text;
+    in juvenile cases each accused is "Accused N (juvenile)" (Juvenile Justice
+    System Act 2018).
     Offices change the wording by putting their own copy of a template (same
     file name, e.g. forwarding.md.j2) in the folder named by CASECHAIN_TEMPLATES.
 

@@ -7,9 +7,12 @@ is named on the memo when given.
 Sensitive cases (a case flag among the SOP's ``sensitive_flags``) show the
 complainant, who stands for the victim, by initials, and every word of that
 name is replaced in free text (evidence references, deficiency details and
-answers). An officer whose role is in the SOP's ``unredacted_roles`` may ask
-for the full name; that memo is recorded in the case's audit trail
-(``memo_unredacted``) before it is printed, and carries the new head hash.
+answers). Juvenile cases (``redaction.ACCUSED_PROTECTED_FLAGS``) also show
+every accused by number ("Accused 1 (juvenile)") and replace their names in
+free text (Juvenile Justice System Act 2018). An officer whose role is in the
+SOP's ``unredacted_roles`` may ask for the names in full; that memo is
+recorded in the case's audit trail (``memo_unredacted``) before it is
+printed, and carries the new head hash.
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ from datetime import timedelta
 from sqlmodel import select
 
 from casechain.domain.errors import BadInput, Refused
-from casechain.domain.redaction import Redactor, redactor
+from casechain.domain import redaction
+from casechain.domain.redaction import Redactor
 from casechain.domain.roles import Actor, Place, Role, jurisdiction_problem
 from casechain.domain.sop import Sop, section_base
 from casechain.domain.timeutil import as_utc, local_text, parse_when
 from casechain.memos import FORMATS, KINDS, render
 from casechain.services.common import actor_of, case_of, case_sop, record, split_list
-from casechain.storage.tables import AuditEvent, Case, Officer
+from casechain.storage.tables import Accused, AuditEvent, Case, Officer
 from casechain.storage.uow import UnitOfWork
 
 # The IO's time to answer a returned report when the SOP has no clock for it.
@@ -55,13 +59,15 @@ def memo(uow: UnitOfWork, actor_badge: str | None, ref: str, kind: str, fmt: str
     case = case_of(uow, ref)
     sop = case_sop(uow, case)
     now = uow.now()
-    sensitive = sorted(set(split_list(case.flags)) & set(sop.sensitive_flags))
+    flags = split_list(case.flags)
+    sensitive = redaction.protected_flags(flags, sop.sensitive_flags)
     revealed = False
     if unredacted and sensitive:
         _may_reveal(actor, case, sop, sensitive)
         record(uow, case, "memo_unredacted", actor.badge, now, {"kind": kind, "format": fmt, "flags": sensitive})
         revealed = True
-    protect = redactor([case.complainant] if sensitive and not revealed else [])
+    accused = uow.session.exec(select(Accused.name).where(Accused.case_id == case.id).order_by(Accused.id)).all()
+    protect = redaction.for_case(flags, sop.sensitive_flags, case.complainant, accused, revealed)
     context = memo_context(uow, case, sop, kind, actor, protect, sensitive, revealed)
     text = render(kind, fmt, context)
     if revealed:
@@ -72,8 +78,11 @@ def memo(uow: UnitOfWork, actor_badge: str | None, ref: str, kind: str, fmt: str
 def _may_reveal(actor: Actor, case: Case, sop: Sop, sensitive: list[str]) -> None:
     if actor.role not in sop.unredacted_roles:
         allowed = ", ".join(r.value for r in sop.unredacted_roles) or "nobody"
+        whose = " and ".join(
+            w for w, on in (("the victim's name", set(sensitive) & set(sop.sensitive_flags)), ("the accused's names", redaction.protects_accused(sensitive))) if on
+        )
         raise Refused(
-            f"role {actor.role.value} may not print the victim's name in memos of case {case.ref} "
+            f"role {actor.role.value} may not print {whose} in memos of case {case.ref} "
             f"(flagged {', '.join(sensitive)}; allowed: {allowed}); leave out --unredacted for the protected memo"
         )
     problem = jurisdiction_problem(actor, Place(case.station, case.district, case.io))
@@ -142,9 +151,11 @@ def memo_context(
             "sensitive": bool(sensitive),
             "flags": sensitive,
             "redacted": protect.active,
+            "victim_redacted": protect.victim_protected,
+            "accused_redacted": protect.accused_protected,
             "revealed_to": actor.badge if revealed else None,
         },
-        "accused": [_accused(a, protect) for a in view["custody"]],
+        "accused": [_accused(n, a, protect) for n, a in enumerate(view["custody"], start=1)],
         "checklist": checklist,
         "audit": {"version": case.version, "head_hash": case.head_hash},
     }
@@ -166,10 +177,10 @@ def memo_context(
     return context
 
 
-def _accused(row: dict, protect: Redactor) -> dict:
-    """One accused as the case view gives it: name, custody status, since when, which court."""
+def _accused(number: int, row: dict, protect: Redactor) -> dict:
+    """One accused as the case view gives it: name (or number, when protected), custody status, since when, which court."""
     return {
-        "name": row["accused"],
+        "name": protect.accused_name(number, row["accused"]),
         "status": str(row.get("status") or "not recorded").replace("_", " "),
         "since": _local(row.get("since")),
         "until": _local(row.get("until")),
