@@ -159,3 +159,37 @@ def test_the_shipped_schema_matches_the_models(db_url):
         assert (migrate.current(w.engine) is not None) == migrate.has_revisions()
     finally:
         w.dispose()
+
+
+def test_the_shipped_revisions_upgrade_a_database_holding_data(db_url, monkeypatch):
+    """An office on the first release (revision 0001) installs the new one and
+    runs ``casechain init``: every row stays, the chains verify, work goes on."""
+    from casechain.services import admin
+
+    shipped = migrate.revisions()
+    assert shipped[0] == "0001" and len(shipped) >= 2, shipped
+    upgrade = migrate.upgrade
+    with monkeypatch.context() as m:  # casechain as it was at the first revision
+        m.setattr(migrate, "upgrade", lambda engine, target="head", versions=None: upgrade(engine, "0001", versions))
+        w = World(db_url).setup()
+        ref_a, ref_b, _, _ = w.two_cases()
+        w.dispose()
+    engine = make_engine(db_url)
+    try:
+        assert migrate.current(engine) == "0001"
+        names = [n for n in SQLModel.metadata.tables if n in set(inspect(engine).get_table_names())]
+        before = _rows(engine, names)
+        assert sum(map(len, before.values())) > 20
+    finally:
+        engine.dispose()
+    w = World(db_url)
+    try:
+        w.run(admin.init, "ADM-1", "System Admin")  # the upgrade an office runs
+        assert migrate.current(w.engine) == shipped[-1]
+        assert _diff(w.engine) == []
+        assert _rows(w.engine, names) == before, "a row changed or went missing in the upgrade"
+        assert w.run(audit.verify)["cases"] == 2
+        w.run(checklist.tick, "IO-101", ref_a, "site_plan", "SP-18")
+        assert w.run(cases.show, ref_b)["ref"] == ref_b
+    finally:
+        w.dispose()
