@@ -129,16 +129,7 @@ def rich(db_url):
     w.dispose()
 
 
-@pytest.fixture(params=["inline", "workers"])
-def checks(request, monkeypatch):
-    """Exported cases checked in this process, or also by worker processes
-    (large files): the same results and the same wording either way."""
-    if request.param == "workers":
-        monkeypatch.setattr(transfer, "PARALLEL_FROM", 0)
-    return request.param
-
-
-def test_export_then_import_reproduces_the_database(rich, tmp_path, checks):
+def test_export_then_import_reproduces_the_database(rich, tmp_path):
     dump = tmp_path / "export.jsonl"
     dump.write_text(_export(rich), encoding="utf-8")
     target = _fresh_target(f"sqlite:///{tmp_path / 'copy.db'}")
@@ -228,7 +219,7 @@ def rich_export(tmp_path_factory) -> list[str]:
         (lambda c: c["case"].update(district="Karachi South"), "district is 'Karachi South' but station CLN is in 'Lahore'"),
     ],
 )
-def test_a_tampered_exported_case_is_refused_with_its_line(rich_export, tmp_path, tamper, reason, checks):
+def test_a_tampered_exported_case_is_refused_with_its_line(rich_export, tmp_path, tamper, reason):
     lines = list(rich_export)
     at = [i for i, line in enumerate(lines) if json.loads(line)["type"] == "case"]
     case = json.loads(lines[at[0]])

@@ -42,8 +42,13 @@ def as_utc(value: datetime) -> datetime:
 
 
 def iso_utc(value: datetime) -> str:
-    """Canonical text of an instant, used in the audit chain and JSON output."""
-    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Canonical text of an instant, used in the audit chain and JSON output:
+    ``YYYY-MM-DDTHH:MM:SS.ffffffZ``. (isoformat, several times quicker than
+    strftime on the bulk paths, gives the same text for four-digit years.)"""
+    value = as_utc(value)
+    if value.year >= 1000:
+        return value.isoformat(timespec="microseconds")[:26] + "Z"
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def local_text(value: datetime | None) -> str:

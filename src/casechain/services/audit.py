@@ -24,9 +24,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from sqlalchemy import select as sa_select
 from sqlmodel import select
 
-from casechain.domain.audit import GENESIS, EventRecord, Snapshot, apply, link_hash
+from casechain.domain.audit import GENESIS, Replay, event_hash
 from casechain.domain.errors import IntegrityFailure
 from casechain.domain.timeutil import as_utc, iso_utc
 from casechain.services.common import case_of, split_list
@@ -48,15 +49,24 @@ def _fail(case, seq, what: str):
     raise IntegrityFailure(f"audit chain broken: case {case.ref}, {where}: {what}")
 
 
-def _when(value) -> str | None:
-    return iso_utc(value) if value is not None else None
+class _Texts(dict):
+    """Canonical text of instants (:func:`iso_utc`), each worked out once: a case's
+    rows repeat its events' times (an event's two times are mostly one, a tick's
+    time is the checklist row's)."""
+
+    def __missing__(self, value) -> str:
+        text = self[value] = iso_utc(value)
+        return text
+
+    def when(self, value) -> str | None:
+        return self[value] if value is not None else None
 
 
-def _deficiencies_from(events: list[tuple[object, dict]]) -> dict[int, dict]:
-    """The deficiency rows the events say exist (id -> columns), for comparison."""
+def _deficiencies_from(events: list[tuple[object, dict, str]]) -> dict[int, dict]:
+    """The deficiency rows the events say exist (id -> columns), for comparison.
+    ``events``: (event, its payload, when it occurred as canonical text)."""
     out: dict[int, dict] = {}
-    for ev, payload in events:
-        at = _when(ev.occurred_at)
+    for ev, payload, at in events:
         if ev.action == "deficiency_flag":
             out[payload["id"]] = {
                 "round": payload["round"], "code": payload["code"], "detail": payload.get("detail", ""), "status": "open",
@@ -72,12 +82,15 @@ def _deficiencies_from(events: list[tuple[object, dict]]) -> dict[int, dict]:
     return out
 
 
-def _deficiency_columns(d) -> dict:
+_DEFICIENCY_ACTIONS = frozenset({"deficiency_flag", "deficiency_respond", "deficiency_resolve"})
+
+
+def _deficiency_columns(d, when) -> dict:
     return {
         "round": d.round, "code": d.code, "detail": d.detail or "", "status": d.status,
-        "raised_by": d.raised_by, "raised_at": _when(d.raised_at), "response": d.response,
+        "raised_by": d.raised_by, "raised_at": when(d.raised_at), "response": d.response,
         "response_evidence": d.response_evidence, "responded_by": d.responded_by,
-        "responded_at": _when(d.responded_at), "resolved_by": d.resolved_by, "resolved_at": _when(d.resolved_at),
+        "responded_at": when(d.responded_at), "resolved_by": d.resolved_by, "resolved_at": when(d.resolved_at),
     }  # fmt: skip
 
 
@@ -90,38 +103,43 @@ def check_case(case, events, checklist, accused: list[str], deficiencies, statio
     case's station, when known.
     """
     prev = GENESIS
-    snap = Snapshot()
+    snap = Replay()
+    ref = case.ref
     names: list[str] = []
     ticked_by: dict[str, tuple[str, str]] = {}  # item -> (actor, occurred_at) of the tick that stands
-    decoded: list[tuple[object, dict]] = []
+    flagged: list[tuple[object, dict, str]] = []  # deficiency events: (event, payload, occurred_at)
     registered_at = None
+    loads = json.loads
+    texts = _Texts()
     for expected_seq, ev in enumerate(events, start=1):
-        if ev.seq != expected_seq:
-            _fail(case, ev.seq, f"sequence gap: expected event {expected_seq}")
+        seq = ev.seq
+        if seq != expected_seq:
+            _fail(case, seq, f"sequence gap: expected event {expected_seq}")
         if ev.prev_hash != prev:
-            _fail(case, ev.seq, "prev_hash does not match the hash of the event before it")
+            _fail(case, seq, "prev_hash does not match the hash of the event before it")
         try:
-            payload = json.loads(ev.payload)
+            payload = loads(ev.payload)
         except (TypeError, ValueError):
-            _fail(case, ev.seq, "payload is not valid JSON")
+            _fail(case, seq, "payload is not valid JSON")
         if not isinstance(payload, dict):
-            _fail(case, ev.seq, "payload is not a JSON object")
-        rec = EventRecord(case.ref, ev.seq, ev.action, ev.actor, iso_utc(ev.occurred_at), iso_utc(ev.recorded_at), payload)
-        digest = link_hash(prev, rec)
+            _fail(case, seq, "payload is not a JSON object")
+        action, actor, occurred = ev.action, ev.actor, texts[ev.occurred_at]
+        digest = event_hash(prev, ref, seq, action, actor, occurred, texts[ev.recorded_at], payload)
         if digest != ev.hash:
-            _fail(case, ev.seq, "hash does not match the event's content (an event was altered)")
+            _fail(case, seq, "hash does not match the event's content (an event was altered)")
         try:
-            snap = apply(snap, ev.action, payload)
+            snap.apply(action, payload)
         except (KeyError, TypeError):
-            _fail(case, ev.seq, f"payload of {ev.action} lacks what replay needs")
-        if ev.action == "register":
+            _fail(case, seq, f"payload of {action} lacks what replay needs")
+        if action == "register":
             names = list(payload.get("accused", []))
             registered_at = as_utc(ev.recorded_at)
-        elif ev.action in ("tick", "na"):
-            ticked_by[payload.get("item")] = (ev.actor, iso_utc(ev.occurred_at))
-        elif ev.action == "untick" or (ev.action == "deficiency_flag" and "reopens" in payload):
+        elif action == "tick" or action == "na":
+            ticked_by[payload.get("item")] = (actor, occurred)
+        elif action == "untick" or (action == "deficiency_flag" and "reopens" in payload):
             ticked_by.pop(payload.get("item") or payload.get("reopens"), None)
-        decoded.append((ev, payload))
+        if action in _DEFICIENCY_ACTIONS:
+            flagged.append((ev, payload, occurred))
         prev = digest
     if case.version != len(events):
         _fail(case, None, f"version {case.version} but {len(events)} events")
@@ -140,8 +158,8 @@ def check_case(case, events, checklist, accused: list[str], deficiencies, statio
         "sections": split_list(case.sections),
         "flags": split_list(case.flags),
         "complainant": case.complainant,
-        "occurred_at": iso_utc(case.occurred_at),
-        "reported_at": iso_utc(case.reported_at),
+        "occurred_at": texts[case.occurred_at],
+        "reported_at": texts[case.reported_at],
     }
     for key, value in stored.items():
         if getattr(snap, key) != value:
@@ -155,12 +173,12 @@ def check_case(case, events, checklist, accused: list[str], deficiencies, statio
         bad = sorted(set(ticked.items()) ^ set(snap.checklist.items()))
         _fail(case, None, f"checklist differs from the audit trail at item {bad[0][0]}")
     for e in sorted(checklist, key=lambda e: e.item):
-        if (e.by, iso_utc(e.at)) != ticked_by.get(e.item):
+        if (e.by, texts[e.at]) != ticked_by.get(e.item):
             _fail(case, None, f"checklist item {e.item}: who or when differs from the audit trail")
     if list(accused) != names:
         _fail(case, None, "accused differ from the FIR as registered")
-    expected = _deficiencies_from(decoded)
-    rows = {d.id: _deficiency_columns(d) for d in deficiencies}
+    expected = _deficiencies_from(flagged)
+    rows = {d.id: _deficiency_columns(d, texts.when) for d in deficiencies}
     for dif_id in sorted(set(rows) | set(expected)):
         if rows.get(dif_id) != expected.get(dif_id):
             if dif_id not in rows:
@@ -172,23 +190,34 @@ def check_case(case, events, checklist, accused: list[str], deficiencies, statio
     return len(events)
 
 
-def _children(uow: UnitOfWork, ids: list[int]):
-    """Checklist, accused and deficiencies of some cases, grouped by case id."""
-    def grouped(model, order):
-        out: dict[int, list] = {i: [] for i in ids}
-        for row in uow.session.exec(select(model).where(model.case_id.in_(ids)).order_by(model.case_id, order)).all():
-            out[row.case_id].append(row)
-        return out
+def _grouped(uow: UnitOfWork, model, ids: list[int], *order) -> dict[int, list]:
+    """Rows of a case table for some cases, grouped by case id: plain rows (their
+    columns as attributes), which check_case reads as it reads ORM objects, and
+    which cost a fraction of them to load."""
+    table = model.__table__
+    out: dict[int, list] = {i: [] for i in ids}
+    query = sa_select(table).where(table.c.case_id.in_(ids)).order_by(table.c.case_id, *(table.c[c] for c in order))
+    for row in uow.session.connection().execute(query):
+        out[row.case_id].append(row)
+    return out
 
-    return grouped(ChecklistEntry, ChecklistEntry.item), grouped(Accused, Accused.id), grouped(Deficiency, Deficiency.id)
+
+def _check_cases(uow: UnitOfWork, cases: list, districts) -> int:
+    """check_case for each of some cases (rows or objects), their rows read in one query per table."""
+    ids = [c.id for c in cases]
+    events = _grouped(uow, AuditEvent, ids, "seq")
+    checklist, accused = _grouped(uow, ChecklistEntry, ids, "item"), _grouped(uow, Accused, ids, "id")
+    deficiencies = _grouped(uow, Deficiency, ids, "id")
+    count = 0
+    for case in cases:
+        names = [a.name for a in accused[case.id]]
+        count += check_case(case, events[case.id], checklist[case.id], names, deficiencies[case.id], districts(case.station))
+    return count
 
 
-def verify_case(uow: UnitOfWork, case: Case, events: list[AuditEvent] | None = None) -> int:
+def verify_case(uow: UnitOfWork, case: Case) -> int:
     """Raise IntegrityFailure at the first broken link; return the event count."""
-    events = uow.events(case.id) if events is None else events
-    checklist, accused, deficiencies = _children(uow, [case.id])
-    district = uow.session.exec(select(Station.district).where(Station.code == case.station)).first()
-    return check_case(case, events, checklist[case.id], [a.name for a in accused[case.id]], deficiencies[case.id], district)
+    return _check_cases(uow, [case], lambda code: uow.session.exec(select(Station.district).where(Station.code == code)).first())
 
 
 def verify(uow: UnitOfWork, ref: str | None = None, batch: int = 500) -> dict:
@@ -198,24 +227,15 @@ def verify(uow: UnitOfWork, ref: str | None = None, batch: int = 500) -> dict:
     cases = events = 0
     last_id = 0
     districts = dict(uow.session.exec(select(Station.code, Station.district)).all())
+    table = Case.__table__
+    conn = uow.session.connection()
     while True:
-        chunk = uow.session.exec(select(Case).where(Case.id > last_id).order_by(Case.id).limit(batch)).all()
+        chunk = conn.execute(sa_select(table).where(table.c.id > last_id).order_by(table.c.id).limit(batch)).all()
         if not chunk:
             break
-        ids = [c.id for c in chunk]
-        by_case: dict[int, list] = {i: [] for i in ids}
-        rows = uow.session.exec(
-            select(AuditEvent).where(AuditEvent.case_id.in_(ids)).order_by(AuditEvent.case_id, AuditEvent.seq)
-        ).all()
-        for ev in rows:
-            by_case[ev.case_id].append(ev)
-        checklist, accused, deficiencies = _children(uow, ids)
-        for case in chunk:
-            names = [a.name for a in accused[case.id]]
-            events += check_case(case, by_case[case.id], checklist[case.id], names, deficiencies[case.id], districts.get(case.station))
-            cases += 1
-        last_id = ids[-1]
-        uow.session.expunge_all()
+        events += _check_cases(uow, chunk, districts.get)
+        cases += len(chunk)
+        last_id = chunk[-1].id
     return {"cases": cases, "events": events}
 
 

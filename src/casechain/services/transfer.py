@@ -39,11 +39,11 @@ Memory stays bounded: the file is streamed line by line, rows are inserted with
 
 Speed: what a batch needs from the database (which of its cases are stored,
 which kept ids are taken) is read up front in a few queries; rows go to the
-driver's ``executemany`` on SQLite; and for large exports, worker processes
-parse and chain-check (``check_case``) the cases of the next batch while this
-one is written. Workers only ever pass a case on as checked: any problem is
-found again and worded by the importer itself, so messages and line numbers
-are the same with or without them.
+driver's ``executemany`` on SQLite (date-times written as SQLite text in one
+step); the date-times of a case, which repeat a few instants many times over,
+are parsed once each. Everything runs in one process: worker processes that
+parsed and checked cases were tried, and cost the importer (the part that
+cannot be shared) more in pickling cases back and forth than they took off it.
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ from casechain.domain.errors import BadInput, CasechainError, IntegrityFailure
 from casechain.domain.roles import Role
 from casechain.domain.timeutil import UTC
 from casechain.services.common import actor_of, make_ref, require_role
+from casechain.storage.db import sqlite_datetime_text
 from casechain.storage.uow import UnitOfWork
 
 FORMAT = "casechain-export"
@@ -114,6 +115,7 @@ class Schema:
         self.child_names = names
         # tables whose ids other case tables point at: their new ids must be known
         self.referenced = {fk.column.table.name for t in self.children for fk in t.foreign_keys if fk.column.table.name in names}
+        self._links: dict[str, list[tuple[str, str]]] = {}
 
     @staticmethod
     def surrogate(table: Table):
@@ -125,11 +127,13 @@ class Schema:
 
     def case_links(self, table: Table) -> list[tuple[str, str]]:
         """(column, referenced case-table name) for each column pointing into the case's rows."""
-        out = []
-        for fk in table.foreign_keys:
-            target = fk.column.table.name
-            if target == "case" or target in self.child_names:
-                out.append((fk.parent.name, target))
+        out = self._links.get(table.name)
+        if out is None:
+            out = self._links[table.name] = [
+                (fk.parent.name, fk.column.table.name)
+                for fk in table.foreign_keys
+                if fk.column.table.name == "case" or fk.column.table.name in self.child_names
+            ]
         return out
 
 
@@ -152,17 +156,37 @@ def _dump(value):
     return value
 
 
-def _load(table: Table, row: dict, what: str) -> dict:
-    """A row of ``table`` from JSON: every key a column, every value of its type."""
+def _load(table: Table, row: dict, what: str, times: dict | None = None) -> dict:
+    """A row of ``table`` from JSON: every key a column, every value of its type.
+    ``times`` remembers the date-times read so far (text -> value): the rows of
+    one case repeat a few instants many times over."""
     if not isinstance(row, dict):
         raise BadInput(f"{what} is not a JSON object")
     spec = _columns(table)
     if not spec.keys() >= row.keys():
         unknown = sorted(set(row) - spec.keys())
         raise BadInput(f"{what} has unknown column(s) {', '.join(unknown)} (table {table.name}); was it exported by a newer casechain?")
-    out = {}
-    for name, (kind, nullable, optional, limit) in spec.items():
-        value = row.get(name, _ABSENT)
+    if times is None:
+        times = {}
+    out = dict(row)  # then each value checked, date-times parsed
+    columns = _COLUMN_LISTS[table.name]
+    if len(row) == len(columns) and list(row) == _COLUMN_NAMES[table.name]:
+        pairs = zip(columns, row.values())  # every column, in the order exports write them
+    else:
+        pairs = ((c, row.get(c[0], _ABSENT)) for c in columns)
+    for (name, kind, nullable, optional, limit), value in pairs:
+        t = type(value)
+        if t is str:  # the common cases first, each checked as in _value
+            if kind is str:
+                if (limit and len(value) > limit) or "\x00" in value:
+                    _value(kind, limit, name, value, what)
+                continue
+            if kind is datetime:
+                when = times.get(value)
+                out[name] = when if when is not None else times.setdefault(value, _when(value, name, what))
+                continue
+        elif t is int and kind is int and -(2**62) <= value <= 2**62:
+            continue
         if value is _ABSENT:
             if optional:
                 continue
@@ -170,20 +194,8 @@ def _load(table: Table, row: dict, what: str) -> dict:
         if value is None:
             if not nullable:
                 raise BadInput(f"{what}: {name} must not be empty")
-            out[name] = None
             continue
-        t = type(value)
-        if kind is str and t is str:  # the common cases first, each checked as below
-            if (limit and len(value) > limit) or "\x00" in value:
-                out[name] = _value(kind, limit, name, value, what)
-            else:
-                out[name] = value
-        elif kind is int and t is int and abs(value) <= 2**62:
-            out[name] = value
-        elif kind is datetime and t is str:
-            out[name] = _when(value, name, what)
-        else:
-            out[name] = _value(kind, limit, name, value, what)
+        out[name] = _value(kind, limit, name, value, what)
     return out
 
 
@@ -224,6 +236,8 @@ def _value(kind, limit, name: str, value, what: str):
 
 
 _COLUMNS: dict[str, dict] = {}
+_COLUMN_LISTS: dict[str, list[tuple]] = {}  # table -> [(name, *spec)] by name (as exports write rows)
+_COLUMN_NAMES: dict[str, list[str]] = {}
 
 
 def _columns(table: Table) -> dict:
@@ -239,6 +253,8 @@ def _columns(table: Table) -> dict:
             )
             for c in table.columns
         }
+        _COLUMN_LISTS[table.name] = [(name, *spec[name]) for name in sorted(spec)]
+        _COLUMN_NAMES[table.name] = sorted(spec)
     return spec
 
 
@@ -538,20 +554,9 @@ def import_file(
     name = os.path.basename(path)
     size = os.fstat(fh.fileno()).st_size
     result = ImportResult()
-    # Large exports: worker processes parse and chain-check the cases of the
-    # next batch while this one is written (pure work; every database check,
-    # and the wording of any problem, stays here).
-    pool = _pool(size, "jsonl" if path.lower().endswith((".jsonl", ".ndjson")) else "csv")
-    waiting = None  # (batch, its workers' results, bytes read) not yet written
 
-    def submit(batch: _Batch):
-        items = [(r.line, r.data) for r in batch.records if r.kind == "case" and isinstance(r.data, dict)]
-        return pool.map_async(_precheck, items, chunksize=25) if pool is not None and items else None
-
-    def write(entry) -> None:
-        batch, pending, done = entry
-        pre = {line: got for line, got in pending.get() if got is not None} if pending is not None else {}
-        _run_batch(new_uow, actor_badge, batch, on_error, result, name, pre)
+    def write(batch: _Batch, done: int) -> None:
+        _run_batch(new_uow, actor_badge, batch, on_error, result, name)
         if progress:
             progress(done, size)
 
@@ -560,32 +565,24 @@ def import_file(
         for rec in records:
             batch.add(rec)
             if batch.cases >= batch_size or batch.rows >= MAX_PENDING_ROWS or len(batch.records) >= batch_size * 4:
-                entry = (batch, submit(batch), fh.tell())
-                if waiting is not None:
-                    write(waiting)
-                waiting = entry
+                write(batch, fh.tell())
                 batch = _Batch()
-        if waiting is not None:
-            write(waiting)
         if batch.records:
-            write((batch, submit(batch), size))
+            write(batch, size)
         if progress:
             progress(size, size)
     finally:
-        if pool is not None:
-            pool.terminate()
         fh.close()
     return result.as_dict()
 
 
-def _run_batch(new_uow, actor_badge, batch: _Batch, on_error: str, result: ImportResult, name: str, pre: dict | None = None) -> None:
+def _run_batch(new_uow, actor_badge, batch: _Batch, on_error: str, result: ImportResult, name: str) -> None:
     done = ImportResult()
     try:
         with new_uow() as uow:
             actor = actor_of(uow, actor_badge)
             loader = _Loader(uow, actor, on_error, done)
             loader.prefetch(batch.records)
-            loader.pre = dict(pre or {})
             for rec in batch.records:
                 loader.take(rec)
             loader.flush_cases()
@@ -626,7 +623,6 @@ class _Loader:
         self.looked_up: set[str] = set()  # refs whose presence was read up front
         self.used_ids: dict[str, set] = {name: set() for name in KEEP_IDS}  # kept ids already taken here
         self.ids_looked_up: dict[str, set] = {name: set() for name in KEEP_IDS}
-        self.pre: dict[int, tuple] = {}  # line -> what a worker worked out (see _precheck)
 
     def prefetch(self, records: list[Record]) -> None:
         """Read up front, in a few queries, what checking each case of the batch
@@ -768,12 +764,7 @@ class _Loader:
     # -- a case exported by casechain: checked, then written with the batch
     def _case(self, rec: Record) -> None:
         line = rec.line
-        pre = self.pre.pop(line, None)  # parsed and chain-checked by a worker process
-        if pre is not None:
-            case, rows, events, chain_ok = pre
-        else:
-            case, rows, events = _parse_case(self.sc, rec.data, line)
-            chain_ok = False
+        case, rows, events = _parse_case(self.sc, rec.data, line)
         ref = case["ref"]
         if ref in self.seen:
             self.result.present += 1
@@ -790,7 +781,7 @@ class _Loader:
                 raise RowError(line, f"case {ref} is already in the database with a different audit trail; it was not overwritten")
             self.result.present += 1
             return
-        self._check(line, case, rows, events, chain_ok)
+        self._check(line, case, rows, events)
         for name in KEEP_IDS:
             self.kept.setdefault(name, set()).update(r["id"] for r in rows.get(name, []))
         self.seen.add(ref)
@@ -798,11 +789,8 @@ class _Loader:
         if len(self.pending) >= 500 or sum(sum(len(v) for v in r.values()) for _, _, r in self.pending[-1:]) > MAX_PENDING_ROWS:
             self.flush_cases()
 
-    def _check(self, line: int, case: dict, rows: dict, events: list[dict], chain_ok: bool = False) -> None:
-        """Everything the database would refuse, and everything audit verify checks.
-
-        ``chain_ok``: check_case already passed without the station's district
-        (in a worker); then only the district is left to compare."""
+    def _check(self, line: int, case: dict, rows: dict, events: list[dict]) -> None:
+        """Everything the database would refuse, and everything audit verify checks."""
         if case["station"] not in self.districts:  # the identity map forgets rows: remember them here
             st = self.uow.station(case["station"])
             self.districts[case["station"]] = st.district if st is not None else None
@@ -848,8 +836,6 @@ class _Loader:
                 dangling = {r[col] for r in rows[table.name] if r.get(col) is not None} - have
                 if dangling:
                     raise RowError(line, f"case {case['ref']}: {table.name}.{col} points at {target} row(s) {sorted(dangling)[:3]} the case does not hold")
-        if chain_ok and case["district"] == district:
-            return  # check_case passed without the district, and the district matches: it passes with it
         _check_chain(line, case, rows, events, district)
 
     def flush_cases(self) -> None:
@@ -870,8 +856,7 @@ class _Loader:
             keep = table.name in KEEP_IDS
             batch_rows, old_ids = [], []
             for i, (_, case, rows) in enumerate(pending):
-                for r in rows.get(table.name, []):
-                    new = dict(r)
+                for new in rows.get(table.name, []):  # the batch's own rows, remapped in place
                     for col, target in links:
                         if new.get(col) is not None:  # _check made sure every link resolves
                             new[col] = new_case[i] if target == "case" else maps[target][(i, new[col])]
@@ -897,15 +882,16 @@ class _Loader:
         self.result.cases += len(pending)
 
 
-# -- the pure part of checking an exported case (also run in worker processes) -----
+# -- the pure part of checking an exported case -----------------------------------------
 def _parse_case(sc: Schema, data: dict, line: int) -> tuple[dict, dict[str, list[dict]], list[dict]]:
     """(case row, rows by table, events by seq) of a case record, every value
     checked against its column; RowError at the first problem."""
     extra = set(data) - {"type", "ref", "case", "rows"}
     if extra:
         raise RowError(line, f"unknown key(s) {', '.join(sorted(extra))} in a case record")
+    times: dict = {}
     try:
-        case = _load(sc.case, data.get("case"), "case")
+        case = _load(sc.case, data.get("case"), "case", times)
     except BadInput as err:
         raise RowError(line, str(err)) from None
     if case.get("id") is None:
@@ -927,7 +913,7 @@ def _parse_case(sc: Schema, data: dict, line: int) -> tuple[dict, dict[str, list
         if not isinstance(listed, list):
             raise RowError(line, f"rows of {table.name} must be a list")
         try:
-            rows[table.name] = [_load(table, r, f"{table.name} row {i + 1} of {ref}") for i, r in enumerate(listed)]
+            rows[table.name] = [_load(table, r, f"{table.name} row {i + 1} of {ref}", times) for i, r in enumerate(listed)]
         except BadInput as err:
             raise RowError(line, str(err)) from None
         via = _case_column(sc, table)
@@ -958,42 +944,6 @@ def _check_chain(line: int, case: dict, rows: dict, events: list[dict], district
         raise RowError(line, str(err)) from None
     except (TypeError, KeyError, AttributeError, ValueError) as err:
         raise RowError(line, f"case {case['ref']}: rows incomplete ({type(err).__name__}: {err})") from None
-
-
-def _precheck(item: tuple[int, dict]):
-    """In a worker: (line, (case, rows, events, chain passed)) of a case record,
-    or (line, None) if it has a problem (the importer then finds and words it itself)."""
-    line, data = item
-    try:
-        case, rows, events = _parse_case(schema(), data, line)
-    except Exception:  # noqa: BLE001  (reported by the importer's own pass)
-        return line, None
-    try:
-        _check_chain(line, case, rows, events, None)
-        ok = True
-    except Exception:  # noqa: BLE001
-        ok = False
-    return line, (case, rows, events, ok)
-
-
-PARALLEL_FROM = 8 * 1024 * 1024  # files at least this big are checked by worker processes too
-
-
-def _pool(size: int, kind: str):
-    """Worker processes for the pure checks of exported cases (fork only; None when not worth it)."""
-    import multiprocessing
-
-    cpus = os.cpu_count() or 1
-    if kind != "jsonl" or size < PARALLEL_FROM or cpus < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    return multiprocessing.get_context("fork").Pool(processes=min(2, cpus), initializer=_quiet_worker)
-
-
-def _quiet_worker() -> None:
-    """Ctrl-C stops the importer, which stops its workers: they print nothing."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # -- what the admin commands check, checked for rows that arrive in a file ------------
@@ -1092,7 +1042,7 @@ def insert_rows(conn, table: Table, rows: list[dict]) -> None:
     if key not in _INSERTS:
         compiled = insert(table).compile(dialect=dialect, column_keys=names)
         order = list(compiled.positiontup)
-        processors = [(i, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for i, name in enumerate(order)]
+        processors = [(i, _bind_processor(table.c[name], dialect)) for i, name in enumerate(order)]
         _INSERTS[key] = (str(compiled), itemgetter(*order), [(i, f) for i, f in processors if f is not None])
     sql, get, processors = _INSERTS[key]
     try:
@@ -1110,6 +1060,38 @@ def insert_rows(conn, table: Table, rows: list[dict]) -> None:
         conn.execute(insert(table), rows)
         return
     conn.exec_driver_sql(sql, params)
+
+
+_SQLITE_DATETIME = "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+_SQLITE_TEXT: dict[datetime, str] = {}  # shared by every column: a case's rows repeat a few instants
+
+
+def _bind_processor(col, dialect):
+    """The column's bind processor; for sqlmodel's UTCDateTime on SQLite (with
+    its usual storage format), :func:`sqlite_datetime_text` remembered per
+    instant, since a case's rows repeat a few instants; any other value goes
+    the usual way."""
+    from sqlmodel.sql.sqltypes import UTCDateTime
+
+    slow = col.type.dialect_impl(dialect).bind_processor(dialect)
+    if slow is None or dialect.name != "sqlite" or type(col.type) is not UTCDateTime:
+        return slow
+    if col.type.impl_instance.dialect_impl(dialect)._storage_format != _SQLITE_DATETIME:
+        return slow
+
+    memo = _SQLITE_TEXT
+
+    def process(value):
+        text = memo.get(value)
+        if text is None:
+            if type(value) is not datetime or value.tzinfo is not UTC:
+                return slow(value)
+            if len(memo) >= 50_000:
+                memo.clear()
+            text = memo[value] = sqlite_datetime_text(value)
+        return text
+
+    return process
 
 
 def _chunks(items: list, size: int):

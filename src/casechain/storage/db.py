@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timezone
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -135,3 +136,17 @@ def create_schema(engine: Engine) -> None:
         migrate.upgrade(engine)
     else:
         SQLModel.metadata.create_all(engine)
+
+
+def sqlite_datetime_text(value):
+    """The text SQLAlchemy stores on SQLite for sqlmodel's ``UTCDateTime``
+    (naive UTC, to the microsecond), for bulk writers that hand rows straight
+    to the driver. An aware instant in another zone gets the same text as
+    its UTC equal; a naive value is refused, as the column type refuses it."""
+    if value is None:
+        return None
+    if value.tzinfo is not timezone.utc:
+        if value.utcoffset() is None:
+            raise ValueError("Datetime values must have timezone information")
+        value = value.astimezone(timezone.utc)
+    return value.isoformat(" ", "microseconds")[:26]
