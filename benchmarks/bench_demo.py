@@ -1,8 +1,9 @@
 """``casechain demo --cases 1000000``: goal two minutes (issue #6).
 
 Times the command as a subprocess on a fresh SQLite file (the bulk path:
-cases built in memory by the services' rules, written in batches, clocks
-derived by rebuild_all). ``--quick`` runs 100,000 cases and reports the
+cases built in memory by the services' rules, clocks and report figures
+folded from each case's trail in memory, written in batches, indexes built
+at the end). ``--quick`` runs 100,000 cases and reports the
 1,000,000 figure as a linear extrapolation, labelled as such. The baseline
 column is the same build through the services (one transaction per action)
 for a small number of cases, scaled per case: what the demo cost before.

@@ -2,7 +2,8 @@
 
 ``casechain demo`` runs one case script through either executor: the
 services, one unit of work per action (the reference), or the bulk path
-(cases in memory, rows written in batches, clocks derived by rebuild_all).
+(cases in memory, clocks and report figures folded from each case's trail
+by the fold rebuild_all uses, rows written in batches).
 For a fixed seed and end date both must leave identical databases: the same
 cases, audit trails byte for byte (hashes included), checklist, deficiencies,
 accused, clocks and report rows.
@@ -39,6 +40,13 @@ def dump(engine) -> dict[str, list[str]]:
     return out
 
 
+def schema(engine) -> list[tuple]:
+    """SQLite's own record of the tables and indexes (the bulk writer drops
+    and builds again the secondary indexes)."""
+    with engine.connect() as conn:
+        return sorted(tuple(r) for r in conn.exec_driver_sql("SELECT type, name, tbl_name, sql FROM sqlite_master"))
+
+
 def _build(url, bulk: bool, seed: int = 5, n: int = N):
     engine = make_engine(url, durable=False)
     result = demo.build(engine, n, seed, end=END, bulk=bulk)
@@ -50,15 +58,17 @@ def reference(tmp_path_factory):
     """The service path's database (SQLite), built once for the module."""
     path = tmp_path_factory.mktemp("ref") / "services.db"
     engine, result = _build(f"sqlite:///{path}", bulk=False)
-    yield dump(engine), result
+    yield dump(engine), result, schema(engine)
     engine.dispose()
 
 
 def test_bulk_path_builds_the_same_database_as_the_services(reference, db_url):
-    expected, ref_result = reference
+    expected, ref_result, ref_schema = reference
     engine, result = _build(db_url, bulk=True)
     try:
         got = dump(engine)
+        if engine.dialect.name == "sqlite":
+            assert schema(engine) == ref_schema  # every index is back
         assert (result.actions, result.refused) == (ref_result.actions, ref_result.refused)
         assert result.bulk and not ref_result.bulk
         for table in expected:
@@ -68,6 +78,30 @@ def test_bulk_path_builds_the_same_database_as_the_services(reference, db_url):
             assert audit.verify(uow) == {"cases": N, "events": len(got["audit_event"])}
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("text", ["plain", 'quote " and \\ backslash', "Urdu \u0645\u062d\u0645\u062f, \u2028 line sep", "tab\t\x01"])
+def test_the_ledger_hashes_as_the_audit_chain(text):
+    """CaseLedger lays out canonical JSON and the event body by hand: byte for
+    byte what domain.audit.canonical and link_hash give, odd text included."""
+    from datetime import timedelta
+
+    from casechain.domain.audit import GENESIS, EventRecord, canonical, link_hash
+    from casechain.domain.events import CaseLedger
+    from casechain.domain.timeutil import iso_utc
+
+    at = END.replace(microsecond=123)
+    later = at + timedelta(hours=3)
+    payload = {"z": text, "a": [1, None, True, 2.5, {"k": text}], text: {}}
+    ledger = CaseLedger(f"PS/{text}", {})
+    ledger.append("tick", f"IO-{text}", at, at, payload)
+    ledger.append(text, "IO", at, later, {})
+    first = EventRecord(f"PS/{text}", 1, "tick", f"IO-{text}", iso_utc(at), iso_utc(at), payload)
+    second = EventRecord(f"PS/{text}", 2, text, "IO", iso_utc(at), iso_utc(later), {})
+    assert ledger.events[0][5].encode() == canonical(payload)
+    assert ledger.events[0][7] == link_hash(GENESIS, first)
+    assert ledger.events[1][6:8] == (ledger.events[0][7], link_hash(ledger.events[0][7], second))
+    assert iso_utc(at) == at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") == iso_utc(at.astimezone(timezone(timedelta(hours=5))))
 
 
 def test_bulk_path_is_reproducible_and_seeds_differ(tmp_path):

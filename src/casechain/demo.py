@@ -14,9 +14,10 @@ carry it out:
 - :class:`BulkActions` (large N) keeps the case in memory and decides every
   move with the same domain rules the services use (the SOP workflow, the
   payload builders of :mod:`casechain.domain.events`, the hash chain of
-  :mod:`casechain.domain.audit`), then hands whole cases to a writer that
-  inserts rows in batches; clocks and report figures are then derived from
-  the audit trail by ``services.clocks.rebuild_all``.
+  :mod:`casechain.domain.audit`), folds each finished case's audit trail
+  into its clocks and report figures (``domain.tracking.fold``, the fold of
+  ``services.clocks.rebuild_all`` and of the per-action hook), and hands
+  whole cases to a writer that inserts rows in batches.
 
 Both produce the same database for the same seed (tests/test_demo_bulk.py
 compares table dumps), and ``audit verify`` passes on either.
@@ -114,8 +115,8 @@ def build(
     bulk: bool | None = None, phase=None, batch: int = 2_000,
 ) -> DemoResult:  # fmt: skip
     """Fill an empty database. ``progress(i)`` after case i (every few hundred
-    cases in bulk); ``phase(text)`` when the bulk path moves on to deriving
-    clocks. ``bulk``: None chooses the bulk path above :data:`BULK_FROM` cases."""
+    cases in bulk); ``phase(text)`` when the bulk path moves on to building
+    indexes. ``bulk``: None chooses the bulk path above :data:`BULK_FROM` cases."""
     from casechain.services import admin
     from casechain.storage.uow import UnitOfWork
 
@@ -362,6 +363,15 @@ class _BulkCase:
         )  # fmt: skip
 
 
+class _Head:
+    """The case columns ``tracking.fold`` reads, as attributes."""
+
+    __slots__ = ("station", "district", "io", "reported_at", "state")
+
+    def __init__(self, c: dict):
+        self.station, self.district, self.io, self.reported_at, self.state = c["station"], c["district"], c["io"], c["reported_at"], c["state"]
+
+
 class BulkActions:
     """The same actions on a case held in memory; whole cases go to the writer.
 
@@ -381,8 +391,14 @@ class BulkActions:
         self.actors, self.stations = self.writer.world()
         self.case: _BulkCase | None = None
         self.next_case, self.next_accused, self.next_deficiency = self.writer.next_ids()
+        self.prosecutors = {b for b, a in self.actors.items() if a.role.value == "prosecutor"}
         self._texts: dict[str, str] = {}
         self._items: dict[tuple, list] = {}
+        self._moves: dict[tuple, object] = {}  # what the workflow decided, by everything it looks at
+        self._requires: dict[tuple, tuple] = {}
+        self._editable_ok: set[tuple] = set()
+        self._parsed: dict[tuple, tuple] = {}
+        self._calendars: dict[str, object] = {}
 
     # -- pure look-ups, remembered (the demo repeats the same texts and kinds of case)
     def _text(self, value: str, what: str) -> str:
@@ -415,13 +431,20 @@ class BulkActions:
         case.ledger.append(action, actor, now, now, payload, changes)
 
     def _editable(self, case: _BulkCase, actor: str, item: str) -> None:
+        c = case.ledger.case
+        key = (actor, item, case.sop.key, c["station"], c["io"], c["state"], c["sections"], c["flags"], c["report"])
+        if key in self._editable_ok:
+            return
         from casechain.domain.roles import Place, Role, jurisdiction_problem
 
-        who, c = self.actors[actor], case.ledger.case
+        who = self.actors[actor]
         assert who.role in (Role.IO, Role.SHO), actor
         assert jurisdiction_problem(who, Place(c["station"], c["district"], c["io"])) is None, (actor, c["ref"])
         assert c["state"] in case.sop.checklist_open_in, (c["ref"], c["state"])
         assert any(i.id == item for i in self._applicable(case)), (c["ref"], item)
+        if len(self._editable_ok) >= 100_000:
+            self._editable_ok.clear()
+        self._editable_ok.add(key)
 
     # -- the actions
     def register(self, sho, station, fir_no, year, sections, occurred, reported, complainant, accused, flags) -> str:
@@ -434,7 +457,11 @@ class BulkActions:
         now = self.clock.now
         assert reported <= now and occurred <= reported and reported.astimezone(LOCAL).year == year
         ref = make_ref(station, fir_no, year)
-        secs, flag_list = parse_sections(sections), parse_flags(flags)
+        key = (sections, tuple(flags))
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            parsed = self._parsed[key] = (parse_sections(sections), parse_flags(flags))
+        secs, flag_list = parsed
         names = [self._text(a, "--accused") for a in accused]
         complainant = self._text(complainant, "--complainant")
         case_id = self.next_case
@@ -467,22 +494,51 @@ class BulkActions:
         self._record(case, "assign", actor, *assign_payload(io, c["io"]))
 
     def advance(self, actor, ref, event, outcome=None, note=None, attempt=False) -> bool:
-        from casechain.domain.errors import BadInput
         from casechain.domain.events import advance_payload
+
         case = self._case(ref)
+        c = case.ledger.case
+        # The workflow is a pure function of the SOP, the event, the actor and
+        # the case facts, and reads of the checklist only whether the items the
+        # event requires are there: decided once per distinct combination.
+        requires = self._requires.get((case.sop.key, event))
+        if requires is None:
+            ev = case.sop.event(event)
+            requires = self._requires[(case.sop.key, event)] = tuple(ev.requires) if ev is not None else ()
+        ticked = case.checklist
+        open_ = [d["status"] for d in case.deficiencies.values() if d["status"] != "resolved"] if case.deficiencies else ()
+        key = (
+            case.sop.key, event, outcome, actor, bool((note or "").strip()), c["state"], c["station"], c["io"], c["sections"],
+            c["flags"], c["report"], tuple(i in ticked for i in requires), len(open_), open_.count("open") if open_ else 0,
+        )  # fmt: skip
+        move = self._moves.get(key)
+        if move is None:
+            if len(self._moves) >= 100_000:  # bounded memory for very large runs
+                self._moves.clear()
+            move = self._moves[key] = self._decide(case, actor, event, outcome, note)
+        if isinstance(move, CasechainError):
+            self.actions += 1
+            if not attempt:
+                self._decide(case, actor, event, outcome, note, keep=False)  # raises: a fresh error, not a shared one
+            self.refused += 1
+            return False
+        note = self._text(note, "--note") if note else None
+        self._record(case, "advance", actor, *advance_payload(move, c["round"], note))
+        return True
+
+    def _decide(self, case: _BulkCase, actor, event, outcome, note, keep=True):
+        """The Move ``cases.advance`` would make, or the error it would refuse with."""
+        from casechain.domain.errors import BadInput
+
         try:
             move = case.flow.fire(event, case.facts(), self.actors[actor], outcome=outcome)
             if case.sop.event(event).note_required and not (note or "").strip():
                 raise BadInput(f"{event} needs --note")
-        except CasechainError:
-            self.actions += 1
-            if not attempt:
+            return move
+        except CasechainError as err:
+            if not keep:
                 raise
-            self.refused += 1
-            return False
-        note = self._text(note, "--note") if note else None
-        self._record(case, "advance", actor, *advance_payload(move, case.ledger.case["round"], note))
-        return True
+            return err.with_traceback(None)  # kept: its frames would keep this case alive
 
     def checklist(self, ref) -> list[dict]:
         case = self._case(ref)
@@ -553,12 +609,29 @@ class BulkActions:
         self._record(case, "deficiency_resolve", actor, resolve_payload(dif_id))
 
     def case_done(self):
+        from casechain.domain import tracking
+        from casechain.services.clocks import _late_row, calendar_of
+
         case, self.case = self.case, None
         if case is None:
             return
         c = case.ledger.case
-        checklist = [{"case_id": c["id"], "item": k, "status": v[0], "detail": v[1], "by": v[2], "at": v[3]} for k, v in case.checklist.items()]
-        self.writer.add(c, case.accused, checklist, list(case.deficiencies.values()), case.ledger.events)
+        cid = c["id"]
+        checklist = [{"case_id": cid, "item": k, "status": v[0], "detail": v[1], "by": v[2], "at": v[3]} for k, v in case.checklist.items()]
+        # Clocks and report figures: the fold of services.clocks.rebuild_all
+        # (and of the hook), over the events just built, the facts the case ends with.
+        sop = case.sop
+        calendar = self._calendars.get(sop.key)
+        if calendar is None:
+            calendar = self._calendars[sop.key] = calendar_of(sop)
+        events = [tracking.Event(e[0], e[1], e[2], e[3], e[4], e[8]) for e in case.ledger.events]
+        track, clocks, lates = tracking.fold(sop, calendar, _Head(c), events, self.prosecutors, case.facts)
+        self.writer.add(
+            c, case.accused, checklist, list(case.deficiencies.values()), case.ledger.events,
+            {"case_id": cid, **vars(track)},
+            [{"case_id": cid, **tracking.new_clock_row(k, track, calendar)} for k in clocks],
+            [_late_row(cid, m) for m in lates],
+        )  # fmt: skip
 
     def finish(self, phase=None):
         self.writer.finish(phase)

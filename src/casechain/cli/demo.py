@@ -25,9 +25,10 @@ def demo(obj, n_cases, seed, reset, bulk):
 
     Up to 2,000 cases every action goes through the services one by one;
     above that (or with --bulk) each case is built in memory by the same
-    rules, payloads and hash chain, written in batches, and its clocks and
-    report figures are derived from the audit trail afterwards. Both paths
-    give the same database for the same seed, and `audit verify` passes.
+    rules, payloads and hash chain, its clocks and report figures are
+    folded from its audit trail, and it is written in batches (on SQLite
+    the indexes are built once at the end). Both paths give the same
+    database for the same seed, and `audit verify` passes.
 
     \b
     Example:

@@ -14,8 +14,9 @@ case columns its events change. No database, no I/O.
 from __future__ import annotations
 
 from datetime import datetime
+from hashlib import sha256
 
-from casechain.domain.audit import GENESIS, EventRecord, canonical, link_hash
+from casechain.domain.audit import GENESIS, body_text, canonical_text
 from casechain.domain.timeutil import iso_utc
 from casechain.domain.workflow import Move
 
@@ -100,8 +101,8 @@ def resolve_payload(dif_id: int) -> dict:
 # -- one case's chain, in memory ---------------------------------------------------
 class CaseLedger:
     """The audit chain of one case being built in memory: each :meth:`append`
-    hashes the event onto the chain, applies the case changes, and keeps the
-    event as a row (``payload`` as canonical JSON text, times as given)."""
+    hashes the event onto the chain (as ``audit.link_hash``), applies the case
+    changes, and keeps the event as a row."""
 
     __slots__ = ("ref", "version", "head_hash", "case", "events")
 
@@ -110,20 +111,24 @@ class CaseLedger:
         self.version = 0
         self.head_hash = GENESIS
         self.case = case  # the case columns (changed by each event's changes)
-        self.events: list[tuple] = []  # (seq, action, actor, occurred_at, recorded_at, payload text, prev_hash, hash)
+        # (seq, action, actor, occurred_at, recorded_at, payload text, prev_hash, hash,
+        #  payload, occurred_at text, recorded_at text)
+        self.events: list[tuple] = []
 
     def append(self, action: str, actor: str, occurred_at: datetime, recorded_at: datetime, payload: dict, changes: dict | None = None) -> int:
         seq = self.version + 1
         occurred_text = iso_utc(occurred_at)
         recorded_text = occurred_text if recorded_at == occurred_at else iso_utc(recorded_at)
-        rec = EventRecord(self.ref, seq, action, actor, occurred_text, recorded_text, payload)
+        text = canonical_text(payload)  # stored as the event's payload, and hashed inside its body
         prev = self.head_hash
-        digest = link_hash(prev, rec)
-        self.events.append((seq, action, actor, occurred_at, recorded_at, canonical(payload).decode("utf-8"), prev, digest))
+        body = body_text(self.ref, seq, action, actor, occurred_text, recorded_text, text)
+        digest = sha256(f"{prev}\n{body}".encode()).hexdigest()
+        self.events.append((seq, action, actor, occurred_at, recorded_at, text, prev, digest, payload, occurred_text, recorded_text))
         if changes:
             self.case.update(changes)
         self.version, self.head_hash = seq, digest
-        self.case["version"], self.case["head_hash"] = seq, digest
+        case = self.case
+        case["version"], case["head_hash"] = seq, digest
         return seq
 
 

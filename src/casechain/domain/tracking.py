@@ -166,13 +166,43 @@ def apply(
         track.extensions += 1
     if actor_role == "prosecutor":
         track.prosecutor = ev.actor
-    fired = set(dc.triggers(action, payload))
-    if fired:
-        _meet(sop, clocks, ev, fired, at, out)
-        _start(sop, track, clocks, ev, fired, at, facts, out)
+    triggers = dc.triggers(action, payload)
+    if triggers:
+        fired = set(triggers)
+        meets, starts = _specs(sop, fired)
+        if meets:
+            _meet(meets, clocks, ev, fired, at, out)
+        if starts:
+            _start(starts, track, clocks, ev, at, facts, out)
     if action in CLOCK_ACTIONS:
         _clock_action(sop, calendar, clocks, ev, at, out)
     return out
+
+
+def fold(
+    sop: Sop,
+    calendar: dc.Calendar,
+    head,
+    events,
+    prosecutors,
+    facts: Callable[[], CaseFacts],
+) -> tuple[Track | None, list[ClockInstance], list[LateMark]]:
+    """A whole audit trail through :func:`apply`, event by event: the case's
+    figures, every clock it started (in order) and its late entries.
+
+    ``head`` has the case's ``station``, ``district``, ``io``, ``reported_at``
+    and ``state`` (for a trail that does not start at ``register``);
+    ``prosecutors`` the badges whose role is prosecutor (the only role the fold
+    looks at). ``services.clocks.rebuild_all`` replays stored trails with it,
+    and the bulk demo folds the trails it has just built."""
+    track, clocks, lates = None, [], []
+    for ev in events:
+        if track is None:
+            track = new_track(sop, head.station, head.district, head.io, head.reported_at, head.state, ev)
+        fx = apply(sop, calendar, track, clocks, ev, "prosecutor" if ev.actor in prosecutors else None, facts)
+        if fx.late:
+            lates.append(fx.late)
+    return track, clocks, lates
 
 
 def _advance(sop: Sop, track: Track, at: datetime, payload: dict) -> None:
@@ -195,10 +225,23 @@ def _advance(sop: Sop, track: Track, at: datetime, payload: dict) -> None:
         track.rounds = payload["round"]
 
 
-def _meet(sop: Sop, clocks: list[ClockInstance], ev: Event, fired: set, at: datetime, out: Effects) -> None:
-    specs = {c.name: c for c in sop.clocks if fired & set(c.met_by)}
-    if not specs:
-        return
+_SPECS: dict[tuple, tuple] = {}
+
+
+def _specs(sop: Sop, fired: set) -> tuple[dict, list]:
+    """(clock name -> spec met by one of ``fired``, [(spec, has a condition)]
+    started by one of ``fired``, in SOP order): worked out once per SOP and
+    set of triggers."""
+    key = (id(sop), frozenset(fired))
+    hit = _SPECS.get(key)
+    if hit is None or hit[0] is not sop:
+        meets = {c.name: c for c in sop.clocks if fired & set(c.met_by)}
+        starts = [(c, c.applies_when != _NO_CONDITION) for c in sop.clocks if fired & set(c.starts_on)]
+        hit = _SPECS[key] = (sop, meets, starts)  # the SOP kept, so its id is not reused
+    return hit[1], hit[2]
+
+
+def _meet(specs: dict, clocks: list[ClockInstance], ev: Event, fired: set, at: datetime, out: Effects) -> None:
     for clock in clocks:
         spec = specs.get(clock.state.name)
         if spec is None or clock.state.met_at is not None:
@@ -210,13 +253,11 @@ def _meet(sop: Sop, clocks: list[ClockInstance], ev: Event, fired: set, at: date
         out.changed.append(clock)
 
 
-def _start(sop: Sop, track: Track, clocks: list[ClockInstance], ev: Event, fired: set, at: datetime, facts, out: Effects) -> None:
+def _start(specs: list, track: Track, clocks: list[ClockInstance], ev: Event, at: datetime, facts, out: Effects) -> None:
     payload = ev.payload
     case_facts = None
-    for spec in sop.clocks:
-        if not fired & set(spec.starts_on):
-            continue
-        if spec.applies_when != _NO_CONDITION:
+    for spec, conditional in specs:
+        if conditional:
             case_facts = case_facts or facts()
             if not spec.applies_when.holds(case_facts):
                 continue
@@ -274,6 +315,11 @@ def clock_columns(clock: ClockInstance, calendar: dc.Calendar) -> dict:
 def new_clock_row(clock: ClockInstance, track: Track, calendar: dc.Calendar) -> dict:
     """Every column of a new clock row, with the case's grouping facts from ``track``."""
     s = clock.state
+    columns = clock_columns(clock, calendar)
+    if s.paused_days or s.paused_seconds or s.extra_days or s.extra_hours:
+        base_due = s.base_due(calendar)
+    else:  # nothing moved it: the deadline as the law set it is the deadline
+        base_due = columns["due_at"]
     return {
         "name": s.name,
         "accused_id": clock.accused_id,
@@ -287,10 +333,10 @@ def new_clock_row(clock: ClockInstance, track: Track, calendar: dc.Calendar) -> 
         "holidays": s.holidays,
         "responsible": clock.responsible,
         "started_at": s.started_at,
-        "base_due_at": s.base_due(calendar),
+        "base_due_at": base_due,
         "limit_days": s.days,
         "limit_hours": s.hours,
         "violated": s.violated,
         "start_seq": clock.start_seq,
-        **clock_columns(clock, calendar),
+        **columns,
     }

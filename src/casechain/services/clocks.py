@@ -161,19 +161,13 @@ def _replay(uow: UnitOfWork, heads: list) -> int:
     rows = conn.execute(_EVENTS, {"lo": lo, "hi": hi}).all()
     by_id = {h.id: h for h in heads}
     tracks, clock_rows, lates = [], [], []
-    for case_id, events in groupby(rows, key=lambda r: r.case_id):
+    for case_id, group in groupby(rows, key=lambda r: r.case_id):
         head = by_id[case_id]
         sop = sop_of(uow, head.sop_name, head.sop_version)
         calendar = calendar_of(sop)
-        track, clocks = None, []
-        for r in events:
-            ev = tracking.Event(r.seq, r.action, r.actor, r.occurred_at, r.recorded_at, json.loads(r.payload))
-            if track is None:
-                track = tracking.new_track(sop, head.station, head.district, head.io, head.reported_at, head.state, ev)
-            role = Role.PROSECUTOR.value if r.actor in prosecutors else None
-            fx = tracking.apply(sop, calendar, track, clocks, ev, role, lambda head=head: facts_of(uow, head))
-            if fx.late:
-                lates.append(_late_row(case_id, fx.late))
+        events = (tracking.Event(r.seq, r.action, r.actor, r.occurred_at, r.recorded_at, json.loads(r.payload)) for r in group)
+        track, clocks, marks = tracking.fold(sop, calendar, head, events, prosecutors, lambda head=head: facts_of(uow, head))
+        lates.extend(_late_row(case_id, m) for m in marks)
         tracks.append({"case_id": case_id, **vars(track)})
         clock_rows.extend({"case_id": case_id, **tracking.new_clock_row(c, track, calendar)} for c in clocks)
     for stmt, values in ((_INSERT_TRACK, tracks), (_INSERT_CLOCK, clock_rows), (_INSERT_LATE, lates)):
