@@ -8,7 +8,6 @@ from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
-from clock_fixtures import fast_world, world_template  # noqa: F401  (fixtures)
 from sqlmodel import select
 
 from casechain.cli import cli
@@ -35,12 +34,6 @@ def clock_view(world, ref, name, accused=None):
 
 def custody_of(world, ref, name):
     return next(c for c in world.run(cases.show, ref)["custody"] if c["accused"] == name)
-
-
-@pytest.fixture
-def world(fast_world):
-    """This module's worlds are copies of one built per backend (fast)."""
-    return fast_world
 
 
 @pytest.fixture
@@ -161,8 +154,8 @@ def test_judicial_remand_is_capped_per_order_and_renewable(world, case):
     assert [c["status"] for c in clock_view(world, case, "remand_judicial", "Kashif")] == ["met", "pending"]
 
 
-def test_terrorism_cases_follow_the_ata_rule(fast_world):
-    w = fast_world
+def test_terrorism_cases_follow_the_ata_rule(world):
+    w = world
     w.now = pkt("2024-03-02 02:00")
     ref = w.register(7, sections="324", flags=("terrorism",))
     w.run(cases.assign, "SHO-1", ref, "IO-101")
@@ -226,8 +219,8 @@ def test_late_entry_needs_a_reason_and_is_counted(world, case):
         world.run(cases.advance, "SP-1", case, "mark_untraced", at="2024-03-10T10:00", override="test")
 
 
-def test_a_verdict_before_the_filing_is_refused(fast_world):
-    w = fast_world
+def test_a_verdict_before_the_filing_is_refused(world):
+    w = world
     w.now = pkt("2024-03-02 02:00")
     ref = w.register(9, sections="379")
     w.run(cases.assign, "SHO-1", ref, "IO-101")
@@ -308,8 +301,8 @@ def _derived(world):
 
 
 # -- command line ------------------------------------------------------------------------------
-def test_custody_commands(fast_world):
-    w = fast_world
+def test_custody_commands(world):
+    w = world
     w.now = pkt("2024-03-02 02:00")
     ref = w.register(5, accused=("Bilal",))
     w.run(cases.assign, "SHO-1", ref, "IO-101")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from clock_fixtures import fast_world, world_template  # noqa: F401  (fixtures)
 from conftest import CHALLAN_ITEMS, World
 from sqlmodel import select
 
@@ -19,11 +18,6 @@ from casechain.storage.tables import CaseTrack, Clock, LateEntry
 
 def pkt(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=LOCAL).astimezone(UTC)
-
-
-@pytest.fixture
-def world(fast_world):
-    return fast_world
 
 
 def _derived(world) -> tuple:
