@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import itemgetter
 from pathlib import Path
 
-from sqlalchemy.dialects.sqlite import dialect as _sqlite_dialect_class
 from sqlmodel import SQLModel, func, select
 
 from casechain.domain.errors import BadInput
 from casechain.services.common import system_now
-from casechain.storage.db import create_schema, make_engine, resolve_url, sqlite_datetime_text
+from casechain.storage.db import create_schema, make_engine, resolve_url
 from casechain.storage.tables import Case
 from casechain.storage.uow import UnitOfWork
-
-sqlite_dialect = _sqlite_dialect_class()
-
 
 @dataclass
 class DemoTarget:
@@ -66,43 +61,6 @@ _TABLES = ("case", "accused", "checklistentry", "deficiency", "audit_event", "ca
 _EVENT_COLUMNS = ("case_id", "seq", "action", "actor", "occurred_at", "recorded_at", "payload", "prev_hash", "hash")
 
 
-def _sqlite_text(iso: str) -> str:
-    """The stored text of an instant from its canonical text (``...T...Z``, UTC)."""
-    return f"{iso[:10]} {iso[11:26]}"
-
-
-class _SqliteInsert:
-    """``INSERT`` of rows that name the same columns, straight to the driver:
-    values in column order, times as SQLAlchemy would store them."""
-
-    def __init__(self, table, names: tuple[str, ...], quote):
-        from sqlalchemy import DateTime
-
-        self.names = names
-        self.sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({', '.join('?' * len(names))})"
-        self.get = itemgetter(*names)
-        self.times = [i for i, n in enumerate(names) if isinstance(table.c[n].type.dialect_impl(sqlite_dialect), DateTime)]
-
-    def params(self, rows: list[dict], texts: dict) -> list[tuple]:
-        """``texts``: instant -> stored text, shared by the tables of a batch
-        (a case's times recur in its rows)."""
-        get, times = self.get, self.times
-        if not times:
-            return [get(r) for r in rows]
-        out = []
-        for r in rows:
-            values = list(get(r))
-            for i in times:
-                value = values[i]
-                if value is not None:
-                    text = texts.get(value)
-                    if text is None:
-                        text = texts[value] = sqlite_datetime_text(value)
-                    values[i] = text
-            out.append(values)
-        return out
-
-
 class BulkWriter:
     """Rows of whole cases built in memory (``casechain.demo.BulkActions``),
     with the clocks and report figures already folded from their audit trails
@@ -110,11 +68,12 @@ class BulkWriter:
     other loaders), written one transaction per batch of cases so memory stays
     bounded.
 
-    On SQLite (a fresh demo database) the rows go straight to the driver's
-    ``executemany`` on one connection, with no fsync (``synchronous=OFF``:
+    Rows go in through ``services.transfer.insert_rows`` (on SQLite straight to
+    the driver's ``executemany``), as an import's do. On SQLite (a fresh demo
+    database) they go on one connection with no fsync (``synchronous=OFF``:
     throw-away data), and the secondary indexes of the tables it fills are
     dropped first and built again at the end (one sort each instead of a
-    random B-tree insert per row). Elsewhere: Core ``executemany``."""
+    random B-tree insert per row)."""
 
     DROP_INDEXES = True
     CACHE_KIB = 16_384  # SQLite's page cache (also what sorts each index at the end): 16 MiB
@@ -124,9 +83,8 @@ class BulkWriter:
         self.pending = {name: [] for name in _TABLES}
         self.cases = self.events = 0
         self.sqlite = engine.dialect.name == "sqlite"
-        self._raw = None
+        self._conn = None  # SQLite: the writer's own connection
         self._indexes: list[str] = []
-        self._inserts: dict[tuple, _SqliteInsert] = {}
 
     def world(self):
         """(badge -> Actor, station code -> {district, sop, flow, required_by}) as the services see them."""
@@ -160,10 +118,7 @@ class BulkWriter:
         p["checklistentry"].extend(checklist)
         p["deficiency"].extend(deficiencies)
         cid = case["id"]
-        if self.sqlite:
-            p["audit_event"].extend((cid, e[0], e[1], e[2], _sqlite_text(e[9]), _sqlite_text(e[10]), e[5], e[6], e[7]) for e in events)
-        else:
-            p["audit_event"].extend(dict(zip(_EVENT_COLUMNS, (cid, *e[:8]))) for e in events)
+        p["audit_event"].extend(dict(zip(_EVENT_COLUMNS, (cid, *e[:8]))) for e in events)
         p["case_track"].append(track)
         p["clock"].extend(clocks)
         p["late_entry"].extend(lates)
@@ -174,55 +129,23 @@ class BulkWriter:
 
     # -- SQLite: one connection of our own -------------------------------------------
     def _sqlite_start(self):
-        raw = self._raw = self.engine.raw_connection()
-        cur = raw.cursor()
+        self._conn = self.engine.connect()
+        # settings and index DDL outside any transaction, on the driver's connection
+        cur = self._conn.connection.driver_connection.cursor()
         cur.execute("PRAGMA synchronous=OFF")
         cur.execute(f"PRAGMA cache_size=-{self.CACHE_KIB}")
-        if not self.DROP_INDEXES:
-            cur.close()
-            return
-        names = ", ".join(f"'{t}'" for t in _TABLES)
-        found = cur.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({names})").fetchall()
-        for name, sql in found:
-            cur.execute(f'DROP INDEX "{name}"')
-            self._indexes.append(sql)
+        if self.DROP_INDEXES:
+            names = ", ".join(f"'{t}'" for t in _TABLES)
+            found = cur.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({names})").fetchall()
+            for name, sql in found:
+                cur.execute(f'DROP INDEX "{name}"')
+                self._indexes.append(sql)
         cur.close()
 
-    def _sqlite_flush(self):
-        if self._raw is None:
-            self._sqlite_start()
-        quote = self.engine.dialect.identifier_preparer.quote
-        tables = SQLModel.metadata.tables
-        cur = self._raw.cursor()
-        texts: dict = {}
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            for name in _TABLES:
-                rows = self.pending[name]
-                if not rows:
-                    continue
-                if name == "audit_event":
-                    key = (name, _EVENT_COLUMNS)
-                    if key not in self._inserts:
-                        self._inserts[key] = _SqliteInsert(tables[name], _EVENT_COLUMNS, quote)
-                    cur.executemany(self._inserts[key].sql, rows)
-                    continue
-                key = (name, tuple(rows[0]))
-                ins = self._inserts.get(key)
-                if ins is None:
-                    ins = self._inserts[key] = _SqliteInsert(tables[name], key[1], quote)
-                cur.executemany(ins.sql, ins.params(rows, texts))
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        finally:
-            cur.close()
-
     def _sqlite_finish(self, phase=None):
-        if self._raw is None:
+        if self._conn is None:
             return
-        cur = self._raw.cursor()
+        cur = self._conn.connection.driver_connection.cursor()
         try:
             if self._indexes and phase:
                 phase("building indexes")
@@ -231,22 +154,28 @@ class BulkWriter:
             cur.execute("PRAGMA synchronous=NORMAL")
         finally:
             cur.close()
-            self._raw.close()
-            self._raw = None
+            self._conn.close()
+            self._conn = None
 
     def flush(self) -> None:
-        if self.sqlite:
-            self._sqlite_flush()
-        else:
-            from casechain.services.transfer import insert_rows
-
-            tables = SQLModel.metadata.tables
+        if not self.sqlite:
             with self.engine.begin() as conn:
-                for name in _TABLES:
-                    if self.pending[name]:
-                        insert_rows(conn, tables[name], self.pending[name])
+                self._insert_pending(conn)
+        else:
+            if self._conn is None:
+                self._sqlite_start()
+            with self._conn.begin():
+                self._insert_pending(self._conn)
         for name in _TABLES:
             self.pending[name] = []
+
+    def _insert_pending(self, conn) -> None:
+        from casechain.services.transfer import insert_rows
+
+        tables = SQLModel.metadata.tables
+        for name in _TABLES:
+            if self.pending[name]:
+                insert_rows(conn, tables[name], self.pending[name])
 
     def finish(self, phase=None) -> dict:
         self.flush()
