@@ -23,11 +23,6 @@ _encode = _ENCODER.encode
 _quote = json.encoder.encode_basestring  # what _encode does with a str (ensure_ascii=False)
 
 
-def canonical_text(obj) -> str:
-    """JSON with sorted keys, no spaces, text as is (not \\u-escaped)."""
-    return _encode(obj)
-
-
 def canonical(obj) -> bytes:
     return _encode(obj).encode("utf-8")
 
@@ -69,10 +64,18 @@ def body_text(case_ref, seq, action, actor, occurred_at, recorded_at, payload_js
     ))  # fmt: skip
 
 
+def link(prev_hash: str, case_ref, seq, action, actor, occurred_at, recorded_at, payload) -> tuple[str, str]:
+    """(the payload's canonical text, the event's hash): what a writer stores,
+    with the payload encoded once. The hash is sha256 of the previous hash, a
+    newline and the event's canonical body."""
+    text = _encode(payload)
+    body = body_text(case_ref, seq, action, actor, occurred_at, recorded_at, text)
+    return text, hashlib.sha256(prev_hash.encode("ascii") + b"\n" + body.encode("utf-8")).hexdigest()
+
+
 def event_hash(prev_hash: str, case_ref, seq, action, actor, occurred_at, recorded_at, payload) -> str:
-    """The link of one event: sha256 of the previous hash, a newline and the event's canonical body."""
-    body = body_text(case_ref, seq, action, actor, occurred_at, recorded_at, _encode(payload))
-    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + body.encode("utf-8")).hexdigest()
+    """The link of one event (see :func:`link`)."""
+    return link(prev_hash, case_ref, seq, action, actor, occurred_at, recorded_at, payload)[1]
 
 
 def link_hash(prev_hash: str, record: EventRecord) -> str:

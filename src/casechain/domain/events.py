@@ -7,16 +7,15 @@ rows without a unit of work per action. One definition each: a bulk-built
 case hashes exactly like one built action by action.
 
 :class:`CaseLedger` is the in-memory side of ``services.common.record``: the
-hash chain of one case (:func:`casechain.domain.audit.link_hash`) and the
+hash chain of one case (:func:`casechain.domain.audit.link`) and the
 case columns its events change. No database, no I/O.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from hashlib import sha256
 
-from casechain.domain.audit import GENESIS, body_text, canonical_text
+from casechain.domain.audit import GENESIS, link
 from casechain.domain.timeutil import iso_utc
 from casechain.domain.workflow import Move
 
@@ -101,7 +100,7 @@ def resolve_payload(dif_id: int) -> dict:
 # -- one case's chain, in memory ---------------------------------------------------
 class CaseLedger:
     """The audit chain of one case being built in memory: each :meth:`append`
-    hashes the event onto the chain (as ``audit.link_hash``), applies the case
+    hashes the event onto the chain (``audit.link``), applies the case
     changes, and keeps the event as a row."""
 
     __slots__ = ("ref", "version", "head_hash", "case", "events")
@@ -119,10 +118,8 @@ class CaseLedger:
         seq = self.version + 1
         occurred_text = iso_utc(occurred_at)
         recorded_text = occurred_text if recorded_at == occurred_at else iso_utc(recorded_at)
-        text = canonical_text(payload)  # stored as the event's payload, and hashed inside its body
         prev = self.head_hash
-        body = body_text(self.ref, seq, action, actor, occurred_text, recorded_text, text)
-        digest = sha256(f"{prev}\n{body}".encode()).hexdigest()
+        text, digest = link(prev, self.ref, seq, action, actor, occurred_text, recorded_text, payload)
         self.events.append((seq, action, actor, occurred_at, recorded_at, text, prev, digest, payload, occurred_text, recorded_text))
         if changes:
             self.case.update(changes)

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, null, select, union_all
 
-from casechain.domain.audit import GENESIS, EventRecord, canonical, link_hash
+from casechain.domain.audit import GENESIS, link
 from casechain.domain.errors import BadInput, Conflict, Refused
 from casechain.domain.roles import Actor, Role
 from casechain.domain.sop import CaseFacts, Sop
@@ -190,9 +190,8 @@ def record(
     recorded_at = as_utc(uow.now())
     occurred_at = as_utc(occurred_at)
     seq = read_version + 1
-    rec = EventRecord(case.ref, seq, action, actor, iso_utc(occurred_at), iso_utc(recorded_at), payload)
     prev = case.head_hash or GENESIS
-    digest = link_hash(prev, rec)
+    text, digest = link(prev, case.ref, seq, action, actor, iso_utc(occurred_at), iso_utc(recorded_at), payload)
     # Core, not an ORM object: the event is written once and never changed.
     uow.connection().execute(
         _INSERT_EVENT,
@@ -203,7 +202,7 @@ def record(
             "actor": actor,
             "occurred_at": occurred_at,
             "recorded_at": recorded_at,
-            "payload": canonical(payload).decode("utf-8"),
+            "payload": text,
             "prev_hash": prev,
             "hash": digest,
         },
