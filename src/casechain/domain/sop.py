@@ -289,6 +289,10 @@ class Sop(_Strict):
     def deficiency(self, code: str) -> DeficiencyCode | None:
         return next((d for d in self.deficiency_codes if d.code == code), None)
 
+    def required_by(self, item_id: str) -> list[str]:
+        """The events that need the checklist item ticked (or not applicable), in SOP order."""
+        return [e.name for e in self.events if item_id in e.requires]
+
 
 def _dupes(field_name, names):
     """(path of each repeated declaration, name): the path points at the repeat."""

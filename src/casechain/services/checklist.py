@@ -41,7 +41,7 @@ def checklist_rows(uow: UnitOfWork, case: Case, sop: Sop) -> list[dict]:
                 "by": entry.by if entry else None,
                 "at": iso_utc(entry.at) if entry else None,
                 "na_allowed": item.na_allowed,
-                "required_by": [e.name for e in sop.events if item.id in e.requires],
+                "required_by": sop.required_by(item.id),
             }
         )
     return rows

@@ -99,7 +99,7 @@ class BulkWriter:
             stations = {}
             for st in uow.session.exec(select(Station)).all():
                 sop = sop_for_province(uow, st.province, DEFAULT_SOP)
-                required_by = {item.id: [e.name for e in sop.events if item.id in e.requires] for item in sop.checklist}
+                required_by = {item.id: sop.required_by(item.id) for item in sop.checklist}
                 stations[st.code] = {"district": st.district, "sop": sop, "flow": workflow(sop), "required_by": required_by}
         return actors, stations
 
